@@ -1,0 +1,89 @@
+import * as vscode from 'vscode';
+import {
+  CloseAction,
+  ErrorAction,
+  LanguageClient,
+  State,
+  TransportKind,
+  type LanguageClientOptions,
+  type ServerOptions,
+} from 'vscode-languageclient/node';
+import { BusyNotification } from '../../server/src/protocol/lspMessages';
+import type { StatusBar } from './statusBar';
+
+/**
+ * Owns the language server process: started on first need, restarted when it dies (up to 5 times in 3 minutes, then
+ * the user is asked), with a visible notice either way — never a silent loss of features.
+ */
+export class StrataLanguageClient implements vscode.Disposable {
+  private client: LanguageClient | undefined;
+  private starting: Promise<LanguageClient> | undefined;
+  private crashes: number[] = [];
+
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly log: vscode.LogOutputChannel,
+    private readonly status: StatusBar,
+  ) {}
+
+  /** The running client, starting the server if needed. */
+  get(): Promise<LanguageClient> {
+    if (this.client?.state === State.Running) return Promise.resolve(this.client);
+    this.starting ??= this.start().finally(() => { this.starting = undefined; });
+    return this.starting;
+  }
+
+  private async start(): Promise<LanguageClient> {
+    const module = this.context.asAbsolutePath('dist/server.js');
+    const serverOptions: ServerOptions = {
+      run: { module, transport: TransportKind.ipc },
+      debug: { module, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6019'] } },
+    };
+    const clientOptions: LanguageClientOptions = {
+      documentSelector: [{ language: 'dockerfile' }],
+      outputChannel: this.log,
+      traceOutputChannel: this.log,
+      synchronize: { configurationSection: 'strata' },
+      errorHandler: {
+        error: () => ({ action: ErrorAction.Continue }),
+        closed: () => this.onClosed(),
+      },
+    };
+    const client = new LanguageClient('strata', 'Strata Language Server', serverOptions, clientOptions);
+    this.client = client;
+    client.onNotification(BusyNotification, (p) => this.status.setBusy('server', p.text, p.tooltip));
+    this.status.setBusy('start', 'Starting language server…');
+    try {
+      await client.start();
+    } finally {
+      this.status.setBusy('start', null);
+    }
+    this.log.info('Strata language server started');
+    return client;
+  }
+
+  private onClosed(): { action: CloseAction; message?: string } {
+    const now = Date.now();
+    this.crashes = this.crashes.filter((t) => now - t < 3 * 60_000);
+    this.crashes.push(now);
+    if (this.crashes.length <= 5) {
+      this.log.warn('Strata language server stopped unexpectedly; restarting');
+      void vscode.window.showWarningMessage('Strata: the language server stopped unexpectedly and was restarted.', 'Show Log')
+        .then((a) => { if (a) this.log.show(); });
+      return { action: CloseAction.Restart };
+    }
+    const message = 'Strata: the language server stopped 5 times in 3 minutes and will not be restarted. Use "Strata: Restart Language Server" after checking the log.';
+    this.log.error(message);
+    return { action: CloseAction.DoNotRestart, message };
+  }
+
+  async restart(): Promise<void> {
+    this.crashes = [];
+    if (this.client) await this.client.restart();
+    else await this.get();
+  }
+
+  dispose(): void {
+    void this.client?.stop();
+  }
+}
