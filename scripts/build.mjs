@@ -25,9 +25,15 @@ const entries = [
   { ...common, entryPoints: { webview: 'webview/src/main.ts' }, outdir: 'dist', platform: 'browser', format: 'iife', target: 'chrome114' },
 ].filter((e) => Object.values(e.entryPoints).every((p) => existsSync(p)));
 
-if (!watch) rmSync('dist', { recursive: true, force: true });
-mkdirSync('dist', { recursive: true });
-if (existsSync('webview/src/main.css')) cpSync('webview/src/main.css', 'dist/webview.css');
+// `--outdir=DIR`: scripts/package.mjs builds the minified bundles into a staging dir, leaving dist/ to the tests.
+const outdir = process.argv.find((a) => a.startsWith('--outdir='))?.slice('--outdir='.length) ?? 'dist';
+for (const e of entries) e.outdir = outdir;
+
+if (!watch) rmSync(outdir, { recursive: true, force: true });
+mkdirSync(outdir, { recursive: true });
+if (existsSync('webview/src/main.css')) cpSync('webview/src/main.css', `${outdir}/webview.css`);
+// The explorer webview may load only from dist/ and media/: ship the codicon font and css inside dist/.
+for (const f of ['codicon.css', 'codicon.ttf']) cpSync(`node_modules/@vscode/codicons/dist/${f}`, `${outdir}/codicons/${f}`);
 
 if (watch) {
   for (const e of entries) (await esbuild.context(e)).watch();

@@ -5,11 +5,16 @@
 import * as vscode from 'vscode';
 import { StatusBar } from './statusBar';
 import { StrataLanguageClient } from './strataLanguageClient';
+import { registerBuild } from './build/registerBuild';
+import { PredictionController } from './prediction/predictionController';
+import { registerExplorer, type ExplorerApi } from './explorer/registerExplorer';
 
 export interface StrataApi {
   /** The language client, started on demand (used by in-host tests and by other parts of the extension). */
   languageClient: StrataLanguageClient;
   log: vscode.LogOutputChannel;
+  /** The layer explorer (opened images, the strata.images view, panels). */
+  explorer: ExplorerApi;
 }
 
 export function activate(context: vscode.ExtensionContext): StrataApi {
@@ -22,13 +27,16 @@ export function activate(context: vscode.ExtensionContext): StrataApi {
     languageClient,
     vscode.commands.registerCommand('strata.showLog', () => log.show()),
     vscode.commands.registerCommand('strata.restartServer', () => languageClient.restart()),
+    registerBuild(context, languageClient, log),
+    new PredictionController(context, languageClient),
   );
+  const explorer = registerExplorer(context, languageClient, log);
   // The server starts on the first Dockerfile (this activation event) or on the first command that needs it.
   if (vscode.workspace.textDocuments.some((d) => d.languageId === 'dockerfile')) void languageClient.get();
   context.subscriptions.push(vscode.workspace.onDidOpenTextDocument((d) => {
     if (d.languageId === 'dockerfile') void languageClient.get();
   }));
-  return { languageClient, log };
+  return { languageClient, log, explorer };
 }
 
 export function deactivate(): void {

@@ -5,7 +5,10 @@
  */
 import {
   CodeActionKind,
+  type CompletionItem,
   Connection,
+  type DocumentLink,
+  type SemanticTokens,
   DidChangeConfigurationNotification,
   Diagnostic,
   DiagnosticSeverity,
@@ -13,8 +16,6 @@ import {
   InitializeParams,
   InitializeResult,
   Location,
-  SemanticTokenModifiers,
-  SemanticTokenTypes,
   TextDocumentSyncKind,
   TextDocuments,
 } from 'vscode-languageserver';
@@ -23,20 +24,23 @@ import { CommandIds, DockerfileLanguageServiceFactory, type DockerfileLanguageSe
 import { ValidationCode } from 'dockerfile-utils';
 import { checkDockerfile } from '../rules/checkDockerfile';
 import type { StrataDiagnostic } from '../rules/strataDiagnostic';
-import { StatusRequest } from '../protocol/lspMessages';
+import { BuildProgressNotification, BuildRequest, StatusRequest } from '../protocol/lspMessages';
+import { handleBuildRequest } from '../build/buildService';
 import { FeatureGuard } from './featureGuard';
+import { ImageSessions, registerImageRequests } from './imageRequests';
+import { openImage } from '../image/imageReader';
+import { DockerClient } from '../docker/dockerClient';
 import { clampRange } from './positions';
+import { RequestGate } from './requestGate';
+import { computeSemanticTokens, SEMANTIC_TOKENS_LEGEND } from './semanticTokens';
+import { installAstShims } from './astShims';
+import { PredictionAnnotations, mergeHover } from './annotations';
+import { ContextChangedNotification, PredictionConfigNotification, PredictionRequest } from '../protocol/lspMessages';
 
 export const SERVER_VERSION = '0.1.0';
 
-const SEMANTIC_LEGEND = {
-  tokenTypes: [
-    SemanticTokenTypes.keyword, SemanticTokenTypes.comment, SemanticTokenTypes.parameter, SemanticTokenTypes.property,
-    SemanticTokenTypes.namespace, SemanticTokenTypes.class, SemanticTokenTypes.macro, SemanticTokenTypes.string,
-    SemanticTokenTypes.variable, SemanticTokenTypes.operator,
-  ],
-  tokenModifiers: [SemanticTokenModifiers.declaration, SemanticTokenModifiers.definition, SemanticTokenModifiers.deprecated],
-};
+/** Tag completion may wait for Docker Hub; past this the editor gets no completion rather than a frozen popup. */
+const COMPLETION_TIMEOUT_MS = 1000;
 
 const LS_COMMANDS = Object.values(CommandIds) as string[];
 
@@ -44,13 +48,18 @@ export class StrataServer {
   private readonly documents = new TextDocuments(TextDocument);
   private readonly service: DockerfileLanguageService = DockerfileLanguageServiceFactory.createLanguageService();
   private readonly guard: FeatureGuard;
+  private readonly gate: RequestGate;
   private readonly pendingValidation = new Map<string, NodeJS.Immediate>();
   private readonly started = Date.now();
   private applyEditSupport = false;
+  private readonly annotations: PredictionAnnotations;
 
   constructor(private readonly connection: Connection) {
     this.guard = new FeatureGuard((m) => connection.console.error(m));
+    this.gate = new RequestGate(this.documents, this.guard);
+    installAstShims();
     this.service.setLogger({ log: (m) => connection.console.log(m) });
+    this.annotations = new PredictionAnnotations(connection, () => this.documents.all().filter((d) => d.languageId === 'dockerfile' || /dockerfile|containerfile/i.test(d.uri)), (m) => connection.console.warn(m));
   }
 
   listen(): void {
@@ -59,7 +68,11 @@ export class StrataServer {
     const g = this.guard;
     const text = (uri: string) => docs.get(uri)?.getText();
 
-    c.onInitialize((p) => this.initialize(p));
+    c.onInitialize((p) => {
+      const result = this.initialize(p);
+      this.gate.markReady();
+      return result;
+    });
     c.onInitialized(() => {
       void c.client.register(DidChangeConfigurationNotification.type).catch(() => undefined);
     });
@@ -70,79 +83,56 @@ export class StrataServer {
       const pending = this.pendingValidation.get(e.document.uri);
       if (pending) clearImmediate(pending);
       this.pendingValidation.delete(e.document.uri);
+      this.gate.forget(e.document.uri);
       void c.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
     });
 
-    c.onCompletion((p) => g.runAsync('completion', [], async () => {
-      const t = text(p.textDocument.uri);
-      return t === undefined ? [] : await this.service.computeCompletionItems(t, p.position);
+    // Every document request goes through the gate: ServerNotInitialized before `initialize`, RequestCancelled /
+    // ContentModified for stale work, the analysis on the document's ShadowText with positions mapped in and out.
+    const h = this.gate;
+    const svc = this.service;
+    c.onCompletion(h.handle('completion', [] as CompletionItem[], async (a, p) =>
+      // Tag completion after `FROM image:` asks Docker Hub; never let an unreachable registry stall the editor.
+      a.map(await withTimeout(svc.computeCompletionItems(a.text, a.toShadow(p.position)), COMPLETION_TIMEOUT_MS, []))));
+    c.onCompletionResolve(h.plain('completionResolve', {} as CompletionItem, (item) => svc.resolveCompletionItem(item)));
+    c.onHover(h.handle('hover', null, async (a, p) => mergeHover(a.map(svc.computeHover(a.text, a.toShadow(p.position))),
+      await g.runAsync('predictionHover', null, () => this.annotations.hover(a.document, p.position)))));
+    // Cache predictions (annotations.ts): CodeLens or inlay hints per instruction, settings from the client.
+    c.onCodeLens(h.handle('codeLens', [], (a) => this.annotations.codeLenses(a.document)));
+    c.languages.inlayHint.on(h.handle('inlayHint', [], (a) => this.annotations.inlayHints(a.document)));
+    c.onNotification(PredictionConfigNotification, (p) => g.run('predictionConfig', undefined, () => this.annotations.configure(p)));
+    c.onNotification(ContextChangedNotification, (p) => g.run('contextChanged', undefined, () => this.annotations.contextChanged(p.paths)));
+    c.onRequest(PredictionRequest, (p) => g.runAsync('prediction', null, async () => {
+      const doc = docs.get(p.uri);
+      return doc ? this.annotations.predict(doc) : null;
     }));
-    c.onCompletionResolve((item) => g.run('completionResolve', item, () => this.service.resolveCompletionItem(item)));
-    c.onHover((p) => g.run('hover', null, () => {
-      const t = text(p.textDocument.uri);
-      return t === undefined ? null : this.service.computeHover(t, p.position);
-    }));
-    c.onSignatureHelp((p) => g.run('signatureHelp', null, () => {
-      const t = text(p.textDocument.uri);
-      return t === undefined ? null : this.service.computeSignatureHelp(t, p.position);
-    }));
-    c.onDocumentSymbol((p) => g.run('documentSymbol', [], () => {
-      const t = text(p.textDocument.uri);
-      return t === undefined ? [] : this.service.computeSymbols(p.textDocument, t);
-    }));
-    c.onFoldingRanges((p) => g.run('foldingRange', [], () => {
-      const t = text(p.textDocument.uri);
-      return t === undefined ? [] : this.service.computeFoldingRanges(t);
-    }));
-    c.onDocumentFormatting((p) => g.run('formatting', [], () => {
-      const t = text(p.textDocument.uri);
-      return t === undefined ? [] : this.service.format(t, p.options);
-    }));
-    c.onDocumentRangeFormatting((p) => g.run('rangeFormatting', [], () => {
-      const t = text(p.textDocument.uri);
-      return t === undefined ? [] : this.service.formatRange(t, p.range, p.options);
-    }));
-    c.onDocumentOnTypeFormatting((p) => g.run('onTypeFormatting', [], () => {
-      const t = text(p.textDocument.uri);
-      return t === undefined ? [] : this.service.formatOnType(t, p.position, p.ch, p.options);
-    }));
-    c.onPrepareRename((p) => g.run('prepareRename', null, () => {
-      const t = text(p.textDocument.uri);
-      return t === undefined ? null : this.service.prepareRename(t, p.position);
-    }));
-    c.onRenameRequest((p) => g.run('rename', null, () => {
-      const t = text(p.textDocument.uri);
-      if (t === undefined) return null;
-      const edits = this.service.computeRename(p.textDocument, t, p.position, p.newName);
+    c.onSignatureHelp(h.handle('signatureHelp', null, (a, p) => svc.computeSignatureHelp(a.text, a.toShadow(p.position))));
+    c.onDocumentSymbol(h.handle('documentSymbol', [], (a, p) => h.memo(a, 'documentSymbol', () => a.map(svc.computeSymbols(p.textDocument, a.text)))));
+    c.onFoldingRanges(h.handle('foldingRange', [], (a) => h.memo(a, 'foldingRange', () => a.map(svc.computeFoldingRanges(a.text)))));
+    c.onDocumentFormatting(h.handle('formatting', [], (a, p) => a.map(svc.format(a.text, p.options))));
+    c.onDocumentRangeFormatting(h.handle('rangeFormatting', [], (a, p) => a.map(svc.formatRange(a.text, a.shadowRange(p.range), p.options))));
+    c.onDocumentOnTypeFormatting(h.handle('onTypeFormatting', [], (a, p) => a.map(svc.formatOnType(a.text, a.toShadow(p.position), p.ch, p.options))));
+    c.onPrepareRename(h.handle('prepareRename', null, (a, p) => a.map(svc.prepareRename(a.text, a.toShadow(p.position)))));
+    c.onRenameRequest(h.handle('rename', null, (a, p) => {
+      const edits = a.map(svc.computeRename(p.textDocument, a.text, a.toShadow(p.position), p.newName));
       return { changes: { [p.textDocument.uri]: edits } };
     }));
-    c.onDefinition((p) => g.run('definition', null, () => {
-      const t = text(p.textDocument.uri);
-      return t === undefined ? null : this.service.computeDefinition(p.textDocument, t, p.position);
-    }));
-    c.onReferences((p) => g.run('references', [] as Location[], () => {
-      const t = text(p.textDocument.uri);
-      if (t === undefined) return [];
+    c.onDefinition(h.handle('definition', null, (a, p) => a.map(svc.computeDefinition(p.textDocument, a.text, a.toShadow(p.position)))));
+    c.onReferences(h.handle('references', [] as Location[], (a, p) => {
       // The service's highlights are exactly the in-file references of a stage name or variable.
-      const highlights = this.service.computeHighlightRanges(t, p.position);
-      const defn = this.service.computeDefinition(p.textDocument, t, p.position);
-      return highlights
-        .filter((h) => p.context.includeDeclaration || !defn || !sameRange(h.range, defn.range))
-        .map((h) => Location.create(p.textDocument.uri, h.range));
+      const at = a.toShadow(p.position);
+      const highlights = svc.computeHighlightRanges(a.text, at);
+      const defn = svc.computeDefinition(p.textDocument, a.text, at);
+      return a.map(highlights
+        .filter((x) => p.context.includeDeclaration || !defn || !sameRange(x.range, defn.range))
+        .map((x) => Location.create(p.textDocument.uri, x.range)));
     }));
-    c.onDocumentHighlight((p) => g.run('documentHighlight', [], () => {
-      const t = text(p.textDocument.uri);
-      return t === undefined ? [] : this.service.computeHighlightRanges(t, p.position);
-    }));
-    c.onDocumentLinks((p) => g.run('documentLink', [], () => {
-      const t = text(p.textDocument.uri);
-      return t === undefined ? [] : this.service.computeLinks(t);
-    }));
-    c.onDocumentLinkResolve((link) => g.run('documentLinkResolve', link, () => this.service.resolveLink(link)));
-    c.languages.semanticTokens.on((p) => g.run('semanticTokens', { data: [] }, () => {
-      const t = text(p.textDocument.uri);
-      return t === undefined ? { data: [] } : this.service.computeSemanticTokens(t);
-    }));
+    c.onDocumentHighlight(h.handle('documentHighlight', [], (a, p) => a.map(svc.computeHighlightRanges(a.text, a.toShadow(p.position)))));
+    c.onDocumentLinks(h.handle('documentLink', [], (a) => a.map(svc.computeLinks(a.text))));
+    c.onDocumentLinkResolve(h.plain('documentLinkResolve', {} as DocumentLink, (link) => svc.resolveLink(link)));
+    // Our own linear producer on the real text (see semanticTokens.ts): no shadow needed, memoised per version.
+    c.languages.semanticTokens.on(h.handle('semanticTokens', { data: [] } as SemanticTokens, (a) =>
+      h.memo(a, 'semanticTokens', () => computeSemanticTokens(a.document.getText()))));
     c.onCodeAction((p) => g.run('codeAction', [], () => {
       const t = text(p.textDocument.uri);
       if (t === undefined) return [];
@@ -162,6 +152,11 @@ export class StrataServer {
       }
       return null;
     }));
+    c.onRequest(BuildRequest, (p, token) => g.runAsync('build', {
+      exitCode: 2, cancelled: false, error: 'internal error in the build runner (see the Strata log)', diagnostics: [],
+      imageId: null, tags: [], recordFile: null, steps: [], prediction: [], durationMs: 0,
+    }, () => handleBuildRequest(p, token, (n) => void c.sendNotification(BuildProgressNotification, n))));
+    registerImageRequests(c, g, new ImageSessions(openImage, (dockerPath) => new DockerClient({ dockerPath })));
     c.onRequest(StatusRequest, () => ({
       version: SERVER_VERSION,
       uptimeMs: Date.now() - this.started,
@@ -201,9 +196,11 @@ export class StrataServer {
         referencesProvider: true,
         documentHighlightProvider: true,
         documentLinkProvider: { resolveProvider: true },
-        semanticTokensProvider: { legend: SEMANTIC_LEGEND, full: { delta: false } },
+        semanticTokensProvider: { legend: SEMANTIC_TOKENS_LEGEND, full: { delta: false } },
         codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
         executeCommandProvider: { commands: LS_COMMANDS },
+        codeLensProvider: { resolveProvider: false },
+        inlayHintProvider: true,
       },
     };
   }
@@ -261,4 +258,11 @@ function numericCode(code: string | number | undefined): number | undefined {
 
 function sameRange(a: { start: { line: number; character: number }; end: { line: number; character: number } }, b: typeof a): boolean {
   return a.start.line === b.start.line && a.start.character === b.start.character && a.end.line === b.end.line && a.end.character === b.end.character;
+}
+
+/** The promise's value, or `fallback` once `ms` have passed (the late value is dropped). */
+function withTimeout<T>(promise: PromiseLike<T> | T, ms: number, fallback: T): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<T>((resolve) => { timer = setTimeout(() => resolve(fallback), ms); });
+  return Promise.race([Promise.resolve(promise), late]).finally(() => clearTimeout(timer));
 }

@@ -1,0 +1,177 @@
+/**
+ * One layer-explorer webview (a panel, or a custom editor's panel) for one image of one opened archive. It serves the
+ * page's HTML (strict CSP, fresh nonce per load, local resources only), validates every message from the page, and
+ * relays the page's requests to the language server through ImageService.
+ */
+import { randomBytes } from 'node:crypto';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import {
+  parseWebviewMessage, PREVIEW_MAX_BYTES, type CompareResult, type ExplorerState, type HostMessage, type LoadStatus,
+  type WebviewMessage,
+} from '../../../server/src/protocol/webviewMessages';
+import type { ViewMode } from '../../../server/src/image/imageModel';
+import { errorMessage, type ImageService, type OpenedArchive } from './imageService';
+import { layerContentUri } from './layerContentProvider';
+
+export const VIEW_TYPE = 'strata.layerExplorer';
+
+export function imageTitle(o: OpenedArchive, image: number): string {
+  const img = o.archive?.images[image];
+  const name = img?.ref ?? o.label;
+  return (o.archive?.images.length ?? 1) > 1 && !img?.ref ? `${name} #${image}` : name;
+}
+
+export class LayerExplorerPanel implements vscode.Disposable {
+  private static readonly open = new Set<LayerExplorerPanel>();
+  private readonly disposables: vscode.Disposable[] = [];
+  private readonly inflight = new Map<number, vscode.CancellationTokenSource>();
+
+  /** The panel already showing this image, if any. */
+  static find(handle: string, image: number): LayerExplorerPanel | undefined {
+    return [...LayerExplorerPanel.open].find((p) => p.opened.handle === handle && p.image === image);
+  }
+
+  static all(): LayerExplorerPanel[] {
+    return [...LayerExplorerPanel.open];
+  }
+
+  /** Opens (or reveals) a panel for this image. */
+  static show(context: vscode.ExtensionContext, service: ImageService, opened: OpenedArchive, image: number): LayerExplorerPanel {
+    const existing = LayerExplorerPanel.find(opened.handle, image);
+    if (existing) {
+      existing.panel.reveal();
+      return existing;
+    }
+    const panel = vscode.window.createWebviewPanel(VIEW_TYPE, `Layers: ${imageTitle(opened, image)}`, vscode.ViewColumn.Active, {
+      ...webviewOptions(context),
+      retainContextWhenHidden: false,
+    });
+    return new LayerExplorerPanel(context, service, panel, opened, image, null);
+  }
+
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly service: ImageService,
+    readonly panel: vscode.WebviewPanel,
+    readonly opened: OpenedArchive,
+    readonly image: number,
+    private restore: ExplorerState | null,
+  ) {
+    LayerExplorerPanel.open.add(this);
+    panel.title = `Layers: ${imageTitle(opened, image)}`;
+    panel.iconPath = vscode.Uri.joinPath(context.extensionUri, 'media', 'strata.svg');
+    panel.webview.options = webviewOptions(context);
+    panel.webview.html = explorerHtml(panel.webview, context.extensionUri);
+    this.disposables.push(
+      panel.webview.onDidReceiveMessage((m) => void this.onMessage(m)),
+      service.onDidChange((o) => { if (o === opened) this.postImage(); }),
+      panel.onDidDispose(() => this.dispose()),
+    );
+  }
+
+  /** Sidebar → page: show one layer (optionally in a mode / range / wasted-only). */
+  selectLayer(layer: number, mode: ViewMode | null = null, rangeStart: number | null = null, wastedOnly: boolean | null = null): void {
+    this.panel.reveal();
+    this.post({ type: 'selectLayer', layer, mode, rangeStart, wastedOnly });
+  }
+
+  private post(m: HostMessage): void {
+    void this.panel.webview.postMessage(m);
+  }
+
+  private postImage(): void {
+    const o = this.opened;
+    if (!o.archive) return;
+    const status: LoadStatus = o.status === 'saving' ? 'reading' : o.status;
+    this.post({ type: 'image', source: o.source, title: imageTitle(o, this.image), image: this.image, archive: o.archive, status, error: o.error, restore: this.restore });
+  }
+
+  private async onMessage(raw: unknown): Promise<void> {
+    const m = parseWebviewMessage(raw);
+    if (!m) return; // unknown or malformed: dropped (the page is not trusted either)
+    switch (m.type) {
+      case 'ready': this.postImage(); return;
+      case 'cancel': this.inflight.get(m.id)?.cancel(); return;
+      case 'request': await this.onRequest(m); return;
+    }
+  }
+
+  private async onRequest(m: Extract<WebviewMessage, { type: 'request' }>): Promise<void> {
+    const cts = new vscode.CancellationTokenSource();
+    this.inflight.set(m.id, cts);
+    try {
+      const result = await this.handle(m, cts.token);
+      this.post({ type: 'reply', id: m.id, ok: true, result });
+    } catch (e) {
+      this.post({ type: 'reply', id: m.id, ok: false, error: errorMessage(e) });
+    } finally {
+      this.inflight.delete(m.id);
+      cts.dispose();
+    }
+  }
+
+  private handle(m: Extract<WebviewMessage, { type: 'request' }>, token: vscode.CancellationToken): Promise<unknown> {
+    const o = this.opened;
+    switch (m.method) {
+      case 'list': return this.service.list(o, { ...(m.params as import('../../../server/src/protocol/webviewMessages').ListParams), image: this.image }, token);
+      case 'readFile': {
+        const p = m.params as { layer: number; path: string };
+        return this.service.readFile(o, { image: this.image, layer: p.layer, path: p.path, mode: 'merged', maxBytes: PREVIEW_MAX_BYTES }, token);
+      }
+      case 'summary': return this.service.summary(o, this.image, token);
+      case 'compare': return this.compare(m.params as { layer: number; path: string });
+    }
+  }
+
+  /** Diff of a file between the version below `layer` and the one `layer` wrote (readonly documents). */
+  private async compare(p: { layer: number; path: string }): Promise<CompareResult> {
+    if (p.layer <= 0) return { opened: false, message: 'layer 0 has no previous version' };
+    const left = layerContentUri(this.opened.handle, this.image, p.layer - 1, p.path, 'merged');
+    const right = layerContentUri(this.opened.handle, this.image, p.layer, p.path, 'layer');
+    await vscode.commands.executeCommand('vscode.diff', left, right, `${path.posix.basename(p.path)} (layer ${p.layer - 1} ↔ ${p.layer})`, { preview: true });
+    return { opened: true, message: null };
+  }
+
+  dispose(): void {
+    LayerExplorerPanel.open.delete(this);
+    for (const c of this.inflight.values()) c.cancel();
+    for (const d of this.disposables) d.dispose();
+  }
+}
+
+/** Scripts only, and only from dist/ and media/ (codicons are copied into dist/codicons by the build). */
+export function webviewOptions(context: vscode.ExtensionContext): vscode.WebviewOptions & vscode.WebviewPanelOptions {
+  return {
+    enableScripts: true,
+    enableCommandUris: false,
+    localResourceRoots: [vscode.Uri.joinPath(context.extensionUri, 'dist'), vscode.Uri.joinPath(context.extensionUri, 'media')],
+  };
+}
+
+export function explorerHtml(webview: vscode.Webview, extensionUri: vscode.Uri): string {
+  const nonce = randomBytes(18).toString('base64');
+  const asset = (...p: string[]) => webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, ...p)).toString();
+  const csp = [
+    `default-src 'none'`,
+    `style-src ${webview.cspSource}`,
+    `font-src ${webview.cspSource}`,
+    `img-src ${webview.cspSource}`,
+    `script-src 'nonce-${nonce}'`,
+  ].join('; ');
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${asset('dist', 'codicons', 'codicon.css')}">
+<link rel="stylesheet" href="${asset('dist', 'webview.css')}">
+<title>Strata layers</title>
+</head>
+<body>
+<div id="app"></div>
+<script nonce="${nonce}" src="${asset('dist', 'webview.js')}"></script>
+</body>
+</html>`;
+}

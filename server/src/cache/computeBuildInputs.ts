@@ -1,0 +1,187 @@
+import { createHash } from 'node:crypto';
+import { parseDockerfileModel } from '../dockerfile/dockerfileModel';
+import { evaluateDockerfile, type EvaluatedInstruction } from '../dockerfile/evaluateDockerfile';
+import { BUILD_INPUTS_VERSION, type BuildInputs, type StepDetail, type StepInputs } from './buildInputs';
+import type { ContextIndex } from './contextIndex';
+
+/** Resolves an image reference to what identifies its content (image id / digest); null when unknown. */
+export type ImageResolver = (ref: string, platform: string | null) => Promise<string | null>;
+
+export interface ComputeOptions {
+  dockerfile: string;
+  context: string;
+  dockerfileText: string;
+  target: string | null;
+  buildArgs: Record<string, string>;
+  /** Already scanned. */
+  index: ContextIndex;
+  resolveImage?: ImageResolver;
+  signal?: AbortSignal;
+}
+
+const MAX_IGNORED_ROOTS = 10_000;
+
+/**
+ * One snapshot of every step's cache-key inputs. Each step's chain key folds its parent's chain key with its own
+ * key, its base image digest, its source files' digest and the chain of a `--from` stage: equal chain = BuildKit
+ * finds the step in its cache (dockerfile2llb builds exactly such a DAG; solver/ keys each vertex by its inputs' keys).
+ */
+export async function computeBuildInputs(o: ComputeOptions): Promise<BuildInputs> {
+  const model = parseDockerfileModel(o.dockerfileText);
+  const ev = evaluateDockerfile(model, { buildArgs: o.buildArgs, target: o.target });
+  const steps: StepInputs[] = [];
+  const stageLast: (number | null)[] = [];
+  const baseDigests = new Map<string, string | null>();
+
+  for (const e of ev.steps) {
+    o.signal?.throwIfAborted();
+    const i = steps.length;
+    const detail = toDetail(e);
+    const step: StepInputs = {
+      line: e.ins.line,
+      endLine: e.ins.endLine,
+      stage: e.stage,
+      stageIndex: e.stageIndex,
+      instruction: e.ins.keyword,
+      kind: e.kind,
+      skipped: e.stageIndex >= 0 && !ev.needed.has(e.stageIndex),
+      key: ownKey(e, detail),
+      detail,
+      parent: null,
+      chain: null,
+    };
+    if (e.problems.length) step.problem = e.problems[0];
+    if (e.stageIndex < 0) {
+      // A global ARG: no step of its own; its values reach FROM lines through expansion.
+      step.chain = sha(step.key);
+      steps.push(step);
+      continue;
+    }
+    if (e.kind === 'base') {
+      stageLast[e.stageIndex] = i;
+      if (e.baseStage !== undefined) {
+        const src = stageLast[e.baseStage];
+        step.base = { ref: e.baseRef ?? '', platform: e.platform ?? null, digest: null, stageRef: e.baseStage };
+        step.parent = src ?? null;
+        step.chain = src != null && !step.problem ? steps[src]!.chain : null;
+        if (src != null && steps[src]!.chain === null && !step.problem) step.problem = steps[src]!.problem ?? `stage ${steps[src]!.stage} cannot be predicted`;
+      } else {
+        const ref = e.baseRef ?? '';
+        const cacheKey = `${ref}\0${e.platform ?? ''}`;
+        if (!baseDigests.has(cacheKey)) {
+          baseDigests.set(cacheKey, ref.toLowerCase() === 'scratch' ? 'scratch' : await (o.resolveImage?.(ref, e.platform ?? null) ?? Promise.resolve(null)).catch(() => null));
+        }
+        const digest = baseDigests.get(cacheKey) ?? null;
+        step.base = { ref, platform: e.platform ?? null, digest, stageRef: null };
+        // The chain uses the reference text; the digest is compared on its own (predictCache), so an engine that is
+        // unreachable now but was reachable at the baseline does not turn every step into a miss.
+        step.chain = step.problem ? null : sha(`FROM\0${e.platform ?? ''}\0${ref}`);
+      }
+      steps.push(step);
+      continue;
+    }
+    // Body instruction: parent is the previous step of the same stage.
+    const parent = stageLast[e.stageIndex]!;
+    step.parent = parent;
+    stageLast[e.stageIndex] = i;
+    const parentChain = steps[parent]!.chain;
+    if (e.kind === 'config') {
+      step.chain = parentChain;
+      steps.push(step);
+      continue;
+    }
+    let extra = '';
+    if (e.fromStage !== undefined) {
+      step.fromStage = e.fromStage;
+      const last = stageLast[e.fromStage];
+      const c = last == null ? null : steps[last]!.chain;
+      if (c === null && !step.problem) step.problem = `stage ${steps[last ?? 0]?.stage ?? e.fromStage} it copies from cannot be predicted`;
+      extra = `from:${c}`;
+    } else if (e.fromImage) {
+      const ck = `${e.fromImage}\0`;
+      if (!baseDigests.has(ck)) baseDigests.set(ck, await (o.resolveImage?.(e.fromImage, null) ?? Promise.resolve(null)).catch(() => null));
+      extra = `image:${baseDigests.get(ck) ?? e.fromImage}`;
+    } else if ((e.ins.keyword === 'COPY' || e.ins.keyword === 'ADD') && e.sources && !hasHeredoc(e)) {
+      const remote = e.sources.find((s) => /^(https?:\/\/|git@)/.test(s) || s.endsWith('.git'));
+      if (remote && e.ins.keyword === 'ADD') {
+        step.problem ??= `ADD ${remote}: BuildKit re-checks remote sources on every build`;
+      } else {
+        const sel = o.index.select(e.sources);
+        if (sel.missing.length && !step.problem) step.problem = `${sel.missing.join(', ')}: not found in the build context (the build would fail)`;
+        await o.index.ensureDigests(sel.paths, o.signal);
+        const files: Record<string, string> = {};
+        const h = createHash('sha256');
+        for (const p of sel.paths) {
+          const k = o.index.entryKey(p);
+          if (k === null) {
+            step.problem ??= o.index.problemOf(p) ?? `${p} cannot be read`;
+            continue;
+          }
+          files[p] = k;
+          h.update(`${p}\0${k}\n`);
+        }
+        const digest = h.digest('hex');
+        step.sources = { digest, files, ignored: [] };
+        extra = `src:${digest}`;
+      }
+    }
+    step.chain = parentChain === null || step.problem ? null : sha(`${parentChain}\n${step.key}\n${extra}`);
+    steps.push(step);
+  }
+
+  return {
+    version: BUILD_INPUTS_VERSION,
+    dockerfile: o.dockerfile,
+    context: o.context,
+    target: o.target,
+    buildArgs: { ...o.buildArgs },
+    ignoreDigest: o.index.ignoreText ? sha(o.index.ignoreText) : '',
+    steps,
+    problems: ev.problems,
+    ignoredRoots: o.index.ignoredRoots.slice(0, MAX_IGNORED_ROOTS),
+  };
+}
+
+function hasHeredoc(e: EvaluatedInstruction): boolean {
+  return /<<-?\s*["']?[A-Za-z_]/.test(e.ins.args);
+}
+
+function toDetail(e: EvaluatedInstruction): StepDetail {
+  const vars: StepDetail['vars'] = {};
+  for (const [k, v] of Object.entries(e.vars)) vars[k] = { value: v.value ?? null, origin: v.origin };
+  const env: StepDetail['env'] = {};
+  for (const k of Object.keys(e.env).sort()) env[k] = { value: e.env[k]!.value ?? '', origin: e.env[k]!.origin };
+  return {
+    // Continuations joined and comment lines dropped exactly as BuildKit's parser does: the whitespace a
+    // continuation leaves inside a RUN command is part of the command (and of its cache key).
+    raw: [e.ins.keyword, ...e.ins.flags.map((f) => `--${f.name}${f.value == null ? '' : `=${f.value}`}`), e.ins.args].join(' '),
+    expanded: e.expanded,
+    vars,
+    env,
+    workdir: e.workdir,
+    user: e.user,
+    shell: JSON.stringify(e.shell),
+  };
+}
+
+/** The step's own cache key: what dockerfile2llb puts in the vertex besides its inputs. */
+function ownKey(e: EvaluatedInstruction, d: StepDetail): string {
+  switch (e.ins.keyword) {
+    case 'RUN': {
+      const env = Object.entries(d.env).map(([k, v]) => `${k}=${v.value}`).join('\0');
+      // Shell form runs through SHELL; exec form does not.
+      const shell = e.ins.json ? '' : d.shell;
+      const heredoc = hasHeredoc(e) ? e.ins.source : '';
+      return `RUN\n${e.expanded}\n${heredoc}\nenv:${env}\ncwd:${d.workdir}\nuser:${d.user}\nshell:${shell}`;
+    }
+    case 'COPY':
+    case 'ADD':
+      return `${e.expanded}\n${hasHeredoc(e) ? e.ins.source : ''}`;
+    default:
+      return e.expanded;
+  }
+}
+
+function sha(s: string): string {
+  return createHash('sha256').update(s).digest('hex');
+}

@@ -1,0 +1,320 @@
+/**
+ * Access to the files of an image archive, whatever holds them: a tar file (indexed by reading only its 512-byte
+ * headers and seeking over contents), a gzip-wrapped tar (indexed by one streaming pass; a blob is re-read by
+ * decompressing again up to it, fine for the small archives that use this), or an OCI layout directory.
+ * Nothing is extracted to disk.
+ */
+import { createReadStream, promises as fsp, statSync, type Stats } from 'node:fs';
+import { createGunzip } from 'node:zlib';
+import * as path from 'node:path';
+import { decodeHeader, parsePax, TarParser } from './tarParser';
+import { ImageReadError } from './imageReadError';
+import { decodeName } from './pathNames';
+
+export interface ArchiveSource {
+  readonly kind: 'tar' | 'gzip-tar' | 'dir';
+  readonly label: string;
+  has(name: string): boolean;
+  /** Byte size of a file (after following archive symlinks), undefined if absent. */
+  size(name: string): number | undefined;
+  /** Every regular file name (for detection and error messages); may be empty for directories. */
+  names(): string[];
+  /** Whole file into memory, refusing more than `max` bytes. */
+  readSmall(name: string, max: number): Promise<Buffer>;
+  /** Streams a file's bytes (optionally from `start`, at most `length` bytes). */
+  stream(name: string, signal?: AbortSignal, start?: number, length?: number): AsyncIterable<Uint8Array>;
+  close(): Promise<void>;
+}
+
+const CHUNK = 1024 * 1024;
+
+/** Normalises an archive member name: no `./` prefix, no leading `/`, no trailing `/`. */
+export function normaliseMember(name: string): string {
+  const parts: string[] = [];
+  for (const p of name.split('/')) {
+    if (p === '' || p === '.') continue;
+    if (p === '..') parts.pop();
+    else parts.push(p);
+  }
+  return parts.join('/');
+}
+
+interface Member {
+  offset: number;
+  size: number;
+  link?: string;
+}
+
+function resolveLink(members: Map<string, Member>, name: string): Member | undefined {
+  let m = members.get(name);
+  let cur = name;
+  for (let hops = 0; m?.link !== undefined; hops++) {
+    if (hops > 16) return undefined; // symlink loop between archive members
+    cur = m.link.startsWith('/') ? normaliseMember(m.link) : normaliseMember(path.posix.join(path.posix.dirname(cur), m.link));
+    m = members.get(cur);
+  }
+  return m;
+}
+
+/** A seekable tar file. */
+export class TarFileSource implements ArchiveSource {
+  readonly kind = 'tar' as const;
+  private constructor(
+    readonly label: string,
+    private readonly file: string,
+    private readonly fh: fsp.FileHandle,
+    private readonly members: Map<string, Member>,
+  ) {}
+
+  static async open(file: string, label: string, fileSize: number): Promise<TarFileSource> {
+    const fh = await fsp.open(file, 'r');
+    try {
+      const members = await indexTar(fh, fileSize, label);
+      return new TarFileSource(label, file, fh, members);
+    } catch (e) {
+      await fh.close();
+      throw e;
+    }
+  }
+
+  has(name: string): boolean {
+    return resolveLink(this.members, name) !== undefined;
+  }
+  size(name: string): number | undefined {
+    return resolveLink(this.members, name)?.size;
+  }
+  names(): string[] {
+    return [...this.members.keys()];
+  }
+  async readSmall(name: string, max: number): Promise<Buffer> {
+    const m = resolveLink(this.members, name);
+    if (!m) throw new ImageReadError(this.label, `missing ${name}`);
+    if (m.size > max) throw new ImageReadError(this.label, `${name} is ${m.size} bytes, more than the ${max}-byte limit for metadata`);
+    const buf = Buffer.alloc(m.size);
+    const { bytesRead } = await this.fh.read(buf, 0, m.size, m.offset);
+    if (bytesRead !== m.size) throw new ImageReadError(this.label, `truncated archive (${name} is cut short)`);
+    return buf;
+  }
+  async *stream(name: string, signal?: AbortSignal, start = 0, length?: number): AsyncIterable<Uint8Array> {
+    const m = resolveLink(this.members, name);
+    if (!m) throw new ImageReadError(this.label, `missing ${name}`);
+    const len = Math.min(length ?? m.size, m.size - start);
+    if (len <= 0) return;
+    const rs = createReadStream(this.file, { start: m.offset + start, end: m.offset + start + len - 1, highWaterMark: CHUNK, signal });
+    let got = 0;
+    for await (const chunk of rs) {
+      got += (chunk as Buffer).length;
+      yield chunk as Buffer;
+    }
+    if (got < len) throw new ImageReadError(this.label, `truncated archive (${name} is cut short)`);
+  }
+  async close(): Promise<void> {
+    await this.fh.close().catch(() => undefined);
+  }
+}
+
+/** Reads only tar headers, seeking over contents (pread at each header offset). */
+async function indexTar(fh: fsp.FileHandle, fileSize: number, label: string): Promise<Map<string, Member>> {
+  const members = new Map<string, Member>();
+  // Meta entries (PAX, GNU long names) are small: read their content to fold the name override in.
+  let offset = 0;
+  const block = Buffer.alloc(512);
+  let pendingName: Uint8Array | null = null;
+  let pendingLink: Uint8Array | null = null;
+  let count = 0;
+  while (offset + 512 <= fileSize) {
+    const { bytesRead } = await fh.read(block, 0, 512, offset);
+    if (bytesRead < 512) break;
+    const d = decodeHeader(block, 0, label);
+    if (!d) break; // end-of-archive marker
+    if (++count > 1_000_000) throw new ImageReadError(label, 'more than 1000000 files in the outer archive');
+    const { raw, typeByte } = d;
+    const dataOff = offset + 512;
+    const next = dataOff + Math.ceil(raw.size / 512) * 512;
+    if (dataOff + raw.size > fileSize) {
+      throw new ImageReadError(label, `truncated archive: ${decodeName(raw.name).text} claims ${raw.size} bytes but only ${Math.max(0, fileSize - dataOff)} remain`);
+    }
+    if (typeByte === 0x78 || typeByte === 0x4c || typeByte === 0x4b) {
+      if (raw.size > 4 * 1024 * 1024) throw new ImageReadError(label, 'oversized tar extended header');
+      const meta = Buffer.alloc(raw.size);
+      await fh.read(meta, 0, raw.size, dataOff);
+      if (typeByte === 0x78) {
+        const pax = parsePax(meta);
+        if (pax.path) pendingName = pax.path;
+        if (pax.linkpath) pendingLink = pax.linkpath;
+      } else {
+        const nul = meta.indexOf(0);
+        const v = nul >= 0 ? meta.subarray(0, nul) : meta;
+        if (typeByte === 0x4c) pendingName = v;
+        else pendingLink = v;
+      }
+      offset = next;
+      continue;
+    }
+    const name = normaliseMember(decodeName(pendingName ?? raw.name).text);
+    const link = decodeName(pendingLink ?? raw.linkName).text;
+    pendingName = pendingLink = null;
+    if (raw.type === 'file' && name) members.set(name, { offset: dataOff, size: raw.size });
+    else if ((raw.type === 'symlink' || raw.type === 'hardlink') && name) {
+      // docker save links shared layers: `<id>/layer.tar -> ../<other>/layer.tar` (symlink) — hardlinks are
+      // relative to the archive root, symlinks to the member's directory.
+      const target = raw.type === 'hardlink' ? '/' + link : link;
+      members.set(name, { offset: 0, size: 0, link: target });
+    }
+    offset = next;
+  }
+  if (members.size === 0) throw new ImageReadError(label, 'not an image archive (empty or not a tar file)');
+  return members;
+}
+
+/** A tar wrapped in gzip (e.g. `docker save | gzip`). */
+export class GzipTarSource implements ArchiveSource {
+  readonly kind = 'gzip-tar' as const;
+  private constructor(
+    readonly label: string,
+    private readonly file: string,
+    private readonly members: Map<string, Member>,
+  ) {}
+
+  static async open(file: string, label: string, maxExpanded: number): Promise<GzipTarSource> {
+    const members = new Map<string, Member>();
+    let expanded = 0;
+    const parser = new TarParser(
+      {
+        entry: (h) => {
+          const name = normaliseMember(decodeName(h.name).text);
+          if (h.type === 'file' && name) members.set(name, { offset: h.dataOffset, size: h.size });
+          else if (h.type === 'symlink' && name) members.set(name, { offset: 0, size: 0, link: decodeName(h.linkName).text });
+          else if (h.type === 'hardlink' && name) members.set(name, { offset: 0, size: 0, link: '/' + decodeName(h.linkName).text });
+          return false;
+        },
+      },
+      label,
+    );
+    try {
+      for await (const chunk of createReadStream(file, { highWaterMark: CHUNK }).pipe(createGunzip({ chunkSize: CHUNK }))) {
+        expanded += (chunk as Buffer).length;
+        if (expanded > maxExpanded) throw new ImageReadError(label, `expands to more than ${maxExpanded} bytes (limit)`);
+        parser.push(chunk as Buffer);
+        if (parser.finished) break;
+      }
+      parser.end();
+    } catch (e) {
+      if (e instanceof ImageReadError) throw e;
+      throw new ImageReadError(label, `corrupt gzip data (${(e as Error).message})`);
+    }
+    if (members.size === 0) throw new ImageReadError(label, 'not an image archive (empty tar inside gzip)');
+    return new GzipTarSource(label, file, members);
+  }
+
+  has(name: string): boolean {
+    return resolveLink(this.members, name) !== undefined;
+  }
+  size(name: string): number | undefined {
+    return resolveLink(this.members, name)?.size;
+  }
+  names(): string[] {
+    return [...this.members.keys()];
+  }
+  async readSmall(name: string, max: number): Promise<Buffer> {
+    const m = resolveLink(this.members, name);
+    if (!m) throw new ImageReadError(this.label, `missing ${name}`);
+    if (m.size > max) throw new ImageReadError(this.label, `${name} is ${m.size} bytes, more than the ${max}-byte limit for metadata`);
+    const parts: Uint8Array[] = [];
+    for await (const c of this.stream(name)) parts.push(c);
+    return Buffer.concat(parts);
+  }
+  async *stream(name: string, signal?: AbortSignal, start = 0, length?: number): AsyncIterable<Uint8Array> {
+    const m = resolveLink(this.members, name);
+    if (!m) throw new ImageReadError(this.label, `missing ${name}`);
+    const from = m.offset + start;
+    const to = m.offset + Math.min(m.size, start + (length ?? m.size));
+    let pos = 0;
+    const gz = createReadStream(this.file, { highWaterMark: CHUNK, signal }).pipe(createGunzip({ chunkSize: CHUNK }));
+    try {
+      for await (const chunk of gz) {
+        const c = chunk as Buffer;
+        const s = Math.max(from - pos, 0);
+        const e = Math.min(to - pos, c.length);
+        if (e > s) yield c.subarray(s, e);
+        pos += c.length;
+        if (pos >= to) break;
+      }
+    } finally {
+      gz.destroy();
+    }
+  }
+  async close(): Promise<void> {}
+}
+
+/** An OCI image layout directory. Only names built from validated digests or fixed names are opened. */
+export class DirSource implements ArchiveSource {
+  readonly kind = 'dir' as const;
+  constructor(readonly label: string, private readonly root: string) {}
+
+  private resolve(name: string): string {
+    const n = normaliseMember(name);
+    if (n !== name || n.split('/').includes('..')) throw new ImageReadError(this.label, `refusing path ${name}`);
+    return path.join(this.root, n);
+  }
+  private statOf(name: string): Stats | undefined {
+    try {
+      const st = statSync(this.resolve(name));
+      return st.isFile() ? st : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+  has(name: string): boolean {
+    return this.statOf(name) !== undefined;
+  }
+  size(name: string): number | undefined {
+    return this.statOf(name)?.size;
+  }
+  names(): string[] {
+    return ['oci-layout', 'index.json', 'manifest.json'].filter((n) => this.has(n));
+  }
+  async readSmall(name: string, max: number): Promise<Buffer> {
+    const size = this.size(name);
+    if (size === undefined) throw new ImageReadError(this.label, `missing ${name}`);
+    if (size > max) throw new ImageReadError(this.label, `${name} is ${size} bytes, more than the ${max}-byte limit for metadata`);
+    return fsp.readFile(this.resolve(name));
+  }
+  async *stream(name: string, signal?: AbortSignal, start = 0, length?: number): AsyncIterable<Uint8Array> {
+    const size = this.size(name);
+    if (size === undefined) throw new ImageReadError(this.label, `missing ${name}`);
+    const len = Math.min(length ?? size, size - start);
+    if (len <= 0) return;
+    yield* createReadStream(this.resolve(name), { start, end: start + len - 1, highWaterMark: CHUNK, signal }) as AsyncIterable<Buffer>;
+  }
+  async close(): Promise<void> {}
+}
+
+/** Opens whatever `file` is: a directory (OCI layout), a gzip-wrapped tar, or a tar. */
+export async function openArchiveSource(file: string, maxExpanded: number): Promise<ArchiveSource> {
+  const label = file;
+  let st: Stats;
+  try {
+    st = await fsp.stat(file);
+  } catch (e) {
+    throw new ImageReadError(label, (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message);
+  }
+  if (st.isDirectory()) return new DirSource(label, file);
+  if (!st.isFile()) throw new ImageReadError(label, 'not a regular file or directory');
+  if (st.size < 512) {
+    if (st.size === 0) throw new ImageReadError(label, 'empty file');
+  }
+  const head = Buffer.alloc(4);
+  const fh = await fsp.open(file, 'r');
+  try {
+    await fh.read(head, 0, 4, 0);
+  } finally {
+    await fh.close();
+  }
+  if (head[0] === 0x1f && head[1] === 0x8b) return GzipTarSource.open(file, label, maxExpanded);
+  if (head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd) {
+    throw new ImageReadError(label, 'a zstd-compressed file; decompress it first (zstd -d) — only tar, gzip-wrapped tar and OCI layout directories are image archives');
+  }
+  if (st.size < 512) throw new ImageReadError(label, 'not an image archive (too short to be a tar file)');
+  return TarFileSource.open(file, label, st.size);
+}

@@ -1,0 +1,53 @@
+/** Append-only typed arrays that double when full: the tree's columnar storage (a few bytes per entry, no objects). */
+type TypedCtor<T> = { new (n: number): T };
+
+class Grow<T extends Int32Array | Uint32Array | Uint8Array | Uint16Array | Float64Array> {
+  data: T;
+  length = 0;
+  constructor(private readonly ctor: TypedCtor<T>, initial = 1024) {
+    this.data = new ctor(initial);
+  }
+  push(v: number): number {
+    if (this.length === this.data.length) {
+      const next = new this.ctor(this.data.length * 2);
+      next.set(this.data as never);
+      this.data = next;
+    }
+    this.data[this.length] = v;
+    return this.length++;
+  }
+  /** Drops spare capacity once no more values come (saves up to half the memory). */
+  trim(): void {
+    if (this.data.length > this.length) {
+      const next = new this.ctor(Math.max(this.length, 1));
+      next.set(this.data.subarray(0, this.length) as never);
+      this.data = next;
+    }
+  }
+}
+
+export class GrowInt32 extends Grow<Int32Array> {
+  constructor(initial?: number) {
+    super(Int32Array, initial);
+  }
+}
+export class GrowUint32 extends Grow<Uint32Array> {
+  constructor(initial?: number) {
+    super(Uint32Array, initial);
+  }
+}
+export class GrowUint8 extends Grow<Uint8Array> {
+  constructor(initial?: number) {
+    super(Uint8Array, initial);
+  }
+}
+export class GrowUint16 extends Grow<Uint16Array> {
+  constructor(initial?: number) {
+    super(Uint16Array, initial);
+  }
+}
+export class GrowFloat64 extends Grow<Float64Array> {
+  constructor(initial?: number) {
+    super(Float64Array, initial);
+  }
+}

@@ -1,0 +1,244 @@
+/**
+ * Reads one layer blob: detects its compression by magic bytes, decompresses while streaming, verifies the blob
+ * digest and the diffId (sha256 of the uncompressed tar) on the fly, enforces the expansion limit, and feeds
+ * every tar header into the ImageTree. Contents are never stored; nothing touches the disk.
+ *
+ * zstd: Node 20 has no zlib zstd. We spawn Debian's `zstd -dc` when it is on PATH (native speed, and it runs in
+ * another process, so layers decompress in parallel with our parsing), else fall back to the pure-JS `fzstd`.
+ * `STRATA_ZSTD=fzstd|zstd` forces one (the benchmark measures both).
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash, type Hash } from 'node:crypto';
+import { pipeline, Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { Decompress as ZstdDecompress } from 'fzstd';
+import type { ArchiveSource } from './archiveSource';
+import type { LayerCompression } from './imageModel';
+import { ImageReadError } from './imageReadError';
+import type { ImageTree } from './imageTree';
+import type { LayerPlan } from './manifestReader';
+import { TarParser, type TarParserSink } from './tarParser';
+
+const GZ_CHUNK = 256 * 1024;
+
+/** Shared across the layers of one open: the decompression-bomb budget. */
+export interface ExpansionBudget {
+  used: number;
+  max: number;
+}
+
+export function detectCompression(head: Uint8Array): LayerCompression | 'bzip2' | 'xz' {
+  if (head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
+  if (head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd) return 'zstd';
+  if (head[0] === 0x42 && head[1] === 0x5a && head[2] === 0x68) return 'bzip2';
+  if (head[0] === 0xfd && head[1] === 0x37 && head[2] === 0x7a && head[3] === 0x58 && head[4] === 0x5a) return 'xz';
+  return 'none';
+}
+
+let zstdBinary: string | null | undefined;
+/** Path of a usable `zstd` executable, or null. */
+export function findZstd(env: NodeJS.ProcessEnv = process.env): string | null {
+  if (env.STRATA_ZSTD === 'fzstd') return null;
+  if (zstdBinary === undefined) {
+    const r = spawnSync('zstd', ['--version'], { stdio: 'ignore' });
+    zstdBinary = r.status === 0 ? 'zstd' : null;
+  }
+  return zstdBinary;
+}
+
+/** Pulls the first chunk so compression can be detected, then yields everything. */
+async function peek(src: AsyncIterable<Uint8Array>): Promise<{ head: Uint8Array; rest: AsyncIterable<Uint8Array> }> {
+  const it = src[Symbol.asyncIterator]();
+  const first = await it.next();
+  const head = first.done ? new Uint8Array(0) : first.value;
+  async function* rest(): AsyncIterable<Uint8Array> {
+    if (head.length) yield head;
+    for (;;) {
+      const n = await it.next();
+      if (n.done) return;
+      yield n.value;
+    }
+  }
+  return { head, rest: rest() };
+}
+
+async function* tapHash(src: AsyncIterable<Uint8Array>, hash: Hash | null, counter: { n: number }): AsyncIterable<Uint8Array> {
+  for await (const c of src) {
+    hash?.update(c);
+    counter.n += c.length;
+    yield c;
+  }
+}
+
+function gunzip(src: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> {
+  const gz = createGunzip({ chunkSize: GZ_CHUNK });
+  return pipeline(Readable.from(src, { objectMode: false }), gz, () => undefined) as unknown as AsyncIterable<Uint8Array>;
+}
+
+async function* fzstdStream(src: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> {
+  const out: Uint8Array[] = [];
+  const d = new ZstdDecompress((chunk) => {
+    out.push(chunk);
+  });
+  for await (const c of src) {
+    d.push(c);
+    while (out.length) yield out.shift()!;
+  }
+  d.push(new Uint8Array(0), true);
+  while (out.length) yield out.shift()!;
+}
+
+async function* zstdProcess(src: AsyncIterable<Uint8Array>, bin: string): AsyncIterable<Uint8Array> {
+  const child = spawn(bin, ['-dc', '-q'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => {
+    if (stderr.length < 500) stderr += d.toString();
+  });
+  const exited = new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? 1)));
+  let feedError: unknown;
+  const feed = (async () => {
+    try {
+      for await (const c of src) {
+        if (!child.stdin.write(c)) await new Promise((r) => child.stdin.once('drain', r));
+      }
+    } catch (e) {
+      feedError = e;
+    } finally {
+      child.stdin.end();
+    }
+  })();
+  child.stdin.on('error', () => undefined); // EPIPE when zstd stops early on corrupt input: reported via exit code
+  try {
+    for await (const c of child.stdout) yield c as Buffer;
+    await feed;
+    if (feedError) throw feedError;
+    const code = await exited;
+    if (code !== 0) throw new Error(stderr.trim().split('\n').pop() || `zstd exited with ${code}`);
+  } finally {
+    if (child.exitCode === null) child.kill();
+  }
+}
+
+/** Decompressed bytes of a blob (by magic bytes), with the compressed bytes hashed into `blobHash`. */
+export async function decompressedStream(
+  raw: AsyncIterable<Uint8Array>,
+  blobHash: Hash | null,
+  counter: { n: number },
+): Promise<{ compression: LayerCompression; stream: AsyncIterable<Uint8Array> }> {
+  const { head, rest } = await peek(raw);
+  const kind = detectCompression(head);
+  const tapped = tapHash(rest, blobHash, counter);
+  if (kind === 'bzip2' || kind === 'xz') throw new Error(`${kind}-compressed layers are not supported (only gzip, zstd and uncompressed tar)`);
+  if (kind === 'gzip') return { compression: kind, stream: gunzip(tapped) };
+  if (kind === 'zstd') {
+    const bin = findZstd();
+    return { compression: kind, stream: bin ? zstdProcess(tapped, bin) : fzstdStream(tapped) };
+  }
+  return { compression: 'none', stream: tapped };
+}
+
+export interface LayerReadResult {
+  compression: LayerCompression;
+  uncompressedSize: number;
+  entries: number;
+}
+
+export interface LayerReadOptions {
+  verify: boolean;
+  budget: ExpansionBudget;
+  signal?: AbortSignal;
+  onBytes?: (compressedBytesRead: number) => void;
+}
+
+/** Reads layer `index` of an image into `tree`. Throws ImageReadError naming the layer on any failure. */
+export async function readLayer(src: ArchiveSource, plan: LayerPlan, index: number, tree: ImageTree, opts: LayerReadOptions): Promise<LayerReadResult> {
+  const what = `layer ${index} (${plan.digest.slice(0, 19)})`;
+  const [blobAlg, blobHex] = plan.blobDigest ? plan.blobDigest.split(':') : [];
+  const blobHash = opts.verify && blobAlg ? createHash(blobAlg) : null;
+  const [diffAlg, diffHex] = plan.diffId.split(':');
+  const diffHash = opts.verify && diffAlg ? createHash(diffAlg) : null;
+  const counter = { n: 0 };
+  let uncompressed = 0;
+  let entries = 0;
+  const sink: TarParserSink = {
+    entry: (h) => {
+      entries++;
+      tree.addEntry(index, h);
+      return false;
+    },
+  };
+  const parser = new TarParser(sink, what);
+  let compression: LayerCompression = plan.compression;
+  try {
+    const d = await decompressedStream(src.stream(plan.member, opts.signal), blobHash, counter);
+    compression = d.compression;
+    let lastReport = 0;
+    for await (const chunk of d.stream) {
+      if (opts.signal?.aborted) throw new ImageReadError(what, 'cancelled');
+      uncompressed += chunk.length;
+      opts.budget.used += chunk.length;
+      if (opts.budget.used > opts.budget.max) {
+        throw new ImageReadError(what, `expands past the ${opts.budget.max}-byte limit for the image (decompression bomb?; raise it with --max-bytes)`);
+      }
+      diffHash?.update(chunk);
+      parser.push(chunk);
+      if (opts.onBytes && counter.n - lastReport > 4 * 1024 * 1024) {
+        lastReport = counter.n;
+        opts.onBytes(counter.n);
+      }
+    }
+    if (uncompressed === 0) throw new ImageReadError(what, 'empty layer blob (not a tar)');
+    parser.end();
+  } catch (e) {
+    if (e instanceof ImageReadError) throw e;
+    const err = e as NodeJS.ErrnoException;
+    if (err.name === 'AbortError' || opts.signal?.aborted) throw new ImageReadError(what, 'cancelled');
+    const label = compression === 'gzip' ? 'corrupt gzip data' : compression === 'zstd' ? 'corrupt zstd data' : 'unreadable';
+    throw new ImageReadError(what, `${label} (${err.message})`);
+  }
+  if (blobHash) {
+    const got = blobHash.digest('hex');
+    if (got !== blobHex) throw new ImageReadError(what, `blob digest mismatch: the archive says ${plan.blobDigest}, the content hashes to ${blobAlg}:${got}`);
+  }
+  if (diffHash) {
+    const got = diffHash.digest('hex');
+    if (got !== diffHex) throw new ImageReadError(what, `diffId mismatch: the config says ${plan.diffId}, the uncompressed tar hashes to ${diffAlg}:${got}`);
+  }
+  opts.onBytes?.(counter.n);
+  return { compression, uncompressedSize: uncompressed, entries };
+}
+
+/** Bytes [offset, offset+length) of a layer's uncompressed tar (for reading one file back). */
+export async function readLayerRange(
+  src: ArchiveSource, plan: LayerPlan, compression: LayerCompression, offset: number, length: number, signal?: AbortSignal,
+): Promise<Uint8Array> {
+  const out = new Uint8Array(length);
+  let filled = 0;
+  const what = `layer blob ${plan.digest.slice(0, 19)}`;
+  try {
+    if (compression === 'none') {
+      // Uncompressed: seek straight to the file's bytes.
+      for await (const c of src.stream(plan.member, signal, offset, length)) {
+        out.set(c.subarray(0, length - filled), filled);
+        filled += c.length;
+      }
+      return out.subarray(0, Math.min(filled, length));
+    }
+    const d = await decompressedStream(src.stream(plan.member, signal), null, { n: 0 });
+    let pos = 0;
+    for await (const c of d.stream) {
+      const s = Math.max(offset - pos, 0);
+      const e = Math.min(offset + length - pos, c.length);
+      if (e > s) {
+        out.set(c.subarray(s, e), filled);
+        filled += e - s;
+      }
+      pos += c.length;
+      if (filled >= length) break;
+    }
+  } catch (e) {
+    if (e instanceof ImageReadError) throw e;
+    throw new ImageReadError(what, (e as Error).message);
+  }
+  return out.subarray(0, filled);
+}

@@ -1,0 +1,295 @@
+/**
+ * A push-based tar header parser (ustar, GNU long names, PAX). Hand-written rather than tar-stream because:
+ * - the outer archive is indexed by *seeking* over contents (only 512-byte headers are read, see `indexTarFile`);
+ * - layer tars are parsed from decompressed chunks without creating a stream object per entry (most entries'
+ *   contents are skipped), which is the hot loop of `strata inspect`;
+ * - names are kept as bytes until decoded, so non-UTF-8 names survive (tar-stream decodes them lossily).
+ */
+import { ImageReadError } from './imageReadError';
+
+export type TarTypeFlag = 'file' | 'hardlink' | 'symlink' | 'char' | 'block' | 'dir' | 'fifo' | 'other';
+
+export interface TarHeader {
+  /** Path bytes as stored (PAX `path` or GNU long name or prefix/name). */
+  name: Uint8Array;
+  linkName: Uint8Array;
+  type: TarTypeFlag;
+  mode: number;
+  uid: number;
+  gid: number;
+  size: number;
+  /** Offset of the entry's content in the tar stream. */
+  dataOffset: number;
+  /** PAX SCHILY.xattr.* keys present (names only; values are not kept). */
+  xattrs: string[] | null;
+}
+
+const BLOCK = 512;
+/** PAX/GNU long-name payloads larger than this are refused (a 100k-deep path is ~200 KB). */
+const MAX_META_BYTES = 4 * 1024 * 1024;
+
+function parseNumber(buf: Uint8Array, off: number, len: number): number {
+  // GNU base-256: top bit set on the first byte; value in the remaining bits (big-endian).
+  if (buf[off]! & 0x80) {
+    if (buf[off]! & 0x40) return -1; // negative: invalid for sizes/ids
+    let v = buf[off]! & 0x3f;
+    for (let i = 1; i < len; i++) v = v * 256 + buf[off + i]!;
+    return v;
+  }
+  let v = 0;
+  let i = off;
+  const end = off + len;
+  while (i < end && (buf[i] === 0x20 || buf[i] === 0)) i++; // leading spaces/NULs
+  for (; i < end; i++) {
+    const c = buf[i]!;
+    if (c === 0 || c === 0x20) break;
+    if (c < 0x30 || c > 0x37) return -1;
+    v = v * 8 + (c - 0x30);
+  }
+  return v;
+}
+
+function cstr(buf: Uint8Array, off: number, len: number): Uint8Array {
+  let end = off;
+  const max = off + len;
+  while (end < max && buf[end] !== 0) end++;
+  return buf.subarray(off, end);
+}
+
+function isZeroBlock(buf: Uint8Array, off: number): boolean {
+  for (let i = off; i < off + BLOCK; i++) if (buf[i] !== 0) return false;
+  return true;
+}
+
+function checksumOk(buf: Uint8Array, off: number): boolean {
+  const stored = parseNumber(buf, off + 148, 8);
+  if (stored < 0) return false;
+  let sum = 0;
+  for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : buf[off + i]!;
+  return sum === stored;
+}
+
+const TYPE_MAP: Record<number, TarTypeFlag> = {
+  0: 'file', 0x30: 'file', 0x37: 'file', 0x31: 'hardlink', 0x32: 'symlink', 0x33: 'char', 0x34: 'block',
+  0x35: 'dir', 0x36: 'fifo',
+};
+
+export interface PaxOverrides {
+  path?: Uint8Array;
+  linkpath?: Uint8Array;
+  size?: number;
+  uid?: number;
+  gid?: number;
+  xattrs?: string[];
+}
+
+const latin1 = new TextDecoder('latin1');
+
+export function parsePax(data: Uint8Array): PaxOverrides {
+  const out: PaxOverrides = {};
+  let i = 0;
+  while (i < data.length) {
+    let sp = i;
+    while (sp < data.length && data[sp] !== 0x20) sp++;
+    const len = Number(latin1.decode(data.subarray(i, sp)));
+    if (!Number.isInteger(len) || len <= 0 || i + len > data.length) break;
+    const rec = data.subarray(sp + 1, i + len - 1); // without trailing \n
+    const eq = rec.indexOf(0x3d);
+    if (eq > 0) {
+      const key = latin1.decode(rec.subarray(0, eq));
+      const value = rec.subarray(eq + 1);
+      if (key === 'path') out.path = value;
+      else if (key === 'linkpath') out.linkpath = value;
+      else if (key === 'size') out.size = Number(latin1.decode(value));
+      else if (key === 'uid') out.uid = Number(latin1.decode(value));
+      else if (key === 'gid') out.gid = Number(latin1.decode(value));
+      else if (key.startsWith('SCHILY.xattr.') || key.startsWith('LIBARCHIVE.xattr.')) {
+        (out.xattrs ??= []).push(key.slice(key.indexOf('xattr.') + 6));
+      }
+    }
+    i += len;
+  }
+  return out;
+}
+
+/**
+ * Decodes one 512-byte header at `buf[off]`. Returns null for a zero block (end of archive).
+ * Throws ImageReadError for a block that is not a tar header.
+ */
+export function decodeHeader(buf: Uint8Array, off: number, what: string): { raw: TarHeader; typeByte: number } | null {
+  if (isZeroBlock(buf, off)) return null;
+  if (!checksumOk(buf, off)) throw new ImageReadError(what, 'not a tar archive (bad header checksum)');
+  const typeByte = buf[off + 156]!;
+  const magic = buf.subarray(off + 257, off + 263);
+  const ustar = magic[0] === 0x75 && magic[1] === 0x73 && magic[2] === 0x74 && magic[3] === 0x61 && magic[4] === 0x72;
+  let name = cstr(buf, off, 100);
+  if (ustar && magic[5] === 0) {
+    // POSIX ustar: prefix field (GNU uses those bytes for atime/ctime instead, hence the magic check).
+    const prefix = cstr(buf, off + 345, 155);
+    if (prefix.length) {
+      const joined = new Uint8Array(prefix.length + 1 + name.length);
+      joined.set(prefix, 0);
+      joined[prefix.length] = 0x2f;
+      joined.set(name, prefix.length + 1);
+      name = joined;
+    }
+  }
+  const size = parseNumber(buf, off + 124, 12);
+  const mode = parseNumber(buf, off + 100, 8);
+  const uid = parseNumber(buf, off + 108, 8);
+  const gid = parseNumber(buf, off + 116, 8);
+  if (size < 0 || !Number.isSafeInteger(size)) throw new ImageReadError(what, 'tar header has an invalid size field');
+  return {
+    typeByte,
+    raw: {
+      name: name.slice(), linkName: cstr(buf, off + 157, 100).slice(), type: TYPE_MAP[typeByte] ?? 'other',
+      mode: Math.max(mode, 0), uid: Math.max(uid, 0), gid: Math.max(gid, 0), size, dataOffset: 0, xattrs: null,
+    },
+  };
+}
+
+export interface TarParserSink {
+  /** A real entry (meta headers are folded in). Return true to receive its content via onData. */
+  entry(h: TarHeader): boolean;
+  data?(chunk: Uint8Array): void;
+  entryEnd?(): void;
+}
+
+/**
+ * Streaming tar parser: feed chunks with `push`, then `end()`. Contents of entries the sink does not want are
+ * skipped without copying. Meta entries (PAX 'x'/'g', GNU 'L'/'K') are buffered up to MAX_META_BYTES.
+ */
+export class TarParser {
+  private pos = 0; // bytes consumed from the stream
+  private hdr = new Uint8Array(BLOCK);
+  private hdrFill = 0;
+  private remaining = 0; // content bytes left in the current entry
+  private padding = 0; // padding bytes after content
+  private wantData = false;
+  private meta: { kind: number; buf: Uint8Array; fill: number } | null = null;
+  private pendingPax: PaxOverrides = {};
+  private globalPax: PaxOverrides = {};
+  private longName: Uint8Array | null = null;
+  private longLink: Uint8Array | null = null;
+  private ended = false;
+  private inEntry = false;
+
+  constructor(private readonly sink: TarParserSink, private readonly what: string) {}
+
+  get bytesConsumed(): number {
+    return this.pos;
+  }
+
+  /** True once the end-of-archive zero block was seen. */
+  get finished(): boolean {
+    return this.ended;
+  }
+
+  push(chunk: Uint8Array): void {
+    let i = 0;
+    const n = chunk.length;
+    while (i < n) {
+      if (this.ended) {
+        this.pos += n - i; // trailing zero padding / junk after the end marker is ignored
+        return;
+      }
+      if (this.remaining > 0) {
+        const take = Math.min(this.remaining, n - i);
+        if (this.meta) {
+          this.meta.buf.set(chunk.subarray(i, i + take), this.meta.fill);
+          this.meta.fill += take;
+        } else if (this.wantData) this.sink.data?.(chunk.subarray(i, i + take));
+        this.remaining -= take;
+        i += take;
+        this.pos += take;
+        if (this.remaining === 0) this.finishContent();
+        continue;
+      }
+      if (this.padding > 0) {
+        const take = Math.min(this.padding, n - i);
+        this.padding -= take;
+        i += take;
+        this.pos += take;
+        continue;
+      }
+      // header bytes
+      const take = Math.min(BLOCK - this.hdrFill, n - i);
+      if (this.hdrFill === 0 && take === BLOCK) {
+        this.onHeader(chunk, i);
+      } else {
+        this.hdr.set(chunk.subarray(i, i + take), this.hdrFill);
+        this.hdrFill += take;
+        if (this.hdrFill === BLOCK) {
+          this.hdrFill = 0;
+          this.onHeader(this.hdr, 0);
+        }
+      }
+      i += take;
+      this.pos += take;
+    }
+  }
+
+  /** Call at end of input; throws if the archive was cut short. */
+  end(): void {
+    if (this.remaining > 0 || this.hdrFill > 0 || this.meta) {
+      throw new ImageReadError(this.what, `truncated tar (ends inside an entry at byte ${this.pos})`);
+    }
+    // A missing end-of-archive marker is tolerated (many writers omit it), but a missing entry body is not.
+  }
+
+  private finishContent(): void {
+    if (this.meta) {
+      const { kind, buf } = this.meta;
+      this.meta = null;
+      if (kind === 0x78) this.pendingPax = { ...this.pendingPax, ...parsePax(buf) };
+      else if (kind === 0x67) this.globalPax = { ...this.globalPax, ...parsePax(buf) };
+      else if (kind === 0x4c) this.longName = cstr(buf, 0, buf.length).slice();
+      else if (kind === 0x4b) this.longLink = cstr(buf, 0, buf.length).slice();
+    } else if (this.inEntry) {
+      this.inEntry = false;
+      if (this.wantData) this.sink.entryEnd?.();
+    }
+  }
+
+  private onHeader(buf: Uint8Array, off: number): void {
+    const decoded = decodeHeader(buf, off, this.what);
+    if (!decoded) {
+      this.ended = true;
+      return;
+    }
+    const { raw, typeByte } = decoded;
+    const dataOffset = this.pos + BLOCK;
+    if (typeByte === 0x78 || typeByte === 0x67 || typeByte === 0x4c || typeByte === 0x4b) {
+      if (raw.size > MAX_META_BYTES) {
+        throw new ImageReadError(this.what, `tar extended header of ${raw.size} bytes is larger than the ${MAX_META_BYTES}-byte limit`);
+      }
+      this.meta = { kind: typeByte, buf: new Uint8Array(raw.size), fill: 0 };
+      this.remaining = raw.size;
+      this.padding = (BLOCK - (raw.size % BLOCK)) % BLOCK;
+      if (raw.size === 0) this.finishContent();
+      return;
+    }
+    const pax = { ...this.globalPax, ...this.pendingPax };
+    this.pendingPax = {};
+    const h: TarHeader = raw;
+    h.dataOffset = dataOffset;
+    if (this.longName) h.name = this.longName;
+    if (this.longLink) h.linkName = this.longLink;
+    this.longName = this.longLink = null;
+    if (pax.path) h.name = pax.path;
+    if (pax.linkpath) h.linkName = pax.linkpath;
+    if (pax.size !== undefined && Number.isSafeInteger(pax.size) && pax.size >= 0) h.size = pax.size;
+    if (pax.uid !== undefined && Number.isSafeInteger(pax.uid)) h.uid = pax.uid;
+    if (pax.gid !== undefined && Number.isSafeInteger(pax.gid)) h.gid = pax.gid;
+    if (pax.xattrs) h.xattrs = pax.xattrs;
+    // Only regular files carry content; for others the size field is ignored except by broken writers
+    // (hardlinks with size are skipped like GNU tar does: size 0).
+    const contentSize = h.type === 'file' || h.type === 'other' ? h.size : 0;
+    if (h.type !== 'file') h.size = h.type === 'other' ? h.size : 0;
+    this.wantData = this.sink.entry(h);
+    this.inEntry = true;
+    this.remaining = contentSize;
+    this.padding = (BLOCK - (contentSize % BLOCK)) % BLOCK;
+    if (contentSize === 0) this.finishContent();
+  }
+}

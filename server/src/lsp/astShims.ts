@@ -1,0 +1,29 @@
+/**
+ * A guard around one known crash in dockerfile-ast 0.7.1, installed once when the language server starts.
+ *
+ * `Instruction.getHeredocs` (behind `Run`/`Copy`/`Add.getHeredocs`) throws a TypeError (reading `getRange` of an
+ * undefined heredoc definition) when an escaped line such as `\#h` follows `RUN \` and the file ends with a newline:
+ * its scan thinks it left the instruction's first line and looks up a heredoc opener that does not exist. Every
+ * feature that asks for heredocs (validation, definition, highlight, rename) then fails as a whole; that is what
+ * kills dockerfile-language-server-nodejs. Such an instruction has no heredoc, so answering "no heredocs" is the
+ * correct answer and lets those features give their normal result for the rest of the document.
+ */
+import { Instruction } from 'dockerfile-ast/lib/instruction';
+
+const GUARDED = Symbol.for('strata.getHeredocsGuarded');
+
+export function installAstShims(): void {
+  const proto = Instruction.prototype as unknown as Record<string | symbol, unknown>;
+  if (proto[GUARDED]) return;
+  const original = proto.getHeredocs as (this: Instruction) => unknown[];
+  if (typeof original !== 'function') return; // a future dockerfile-ast without it: nothing to guard
+  proto.getHeredocs = function guardedGetHeredocs(this: Instruction): unknown[] {
+    try {
+      return original.call(this);
+    } catch (e) {
+      if (e instanceof TypeError) return [];
+      throw e;
+    }
+  };
+  proto[GUARDED] = true;
+}

@@ -1,0 +1,125 @@
+/**
+ * The text the analysis libraries see, with pathological parts cut so that every request stays well under a second.
+ *
+ * Why: dockerfile-ast re-scans an instruction's arguments character by character (building strings one char at a
+ * time) many times per parse (9 scans in `parse`, 25 in dockerfile-utils' `validate`), which costs about 0.2 s per
+ * MB per scan; a 1 MB line therefore takes 2–5 s in every feature. Lines longer than `maxLineLength` keep their
+ * head and tail (the tail keeps a trailing `\` continuation), and past `maxAnalysedChars` whole lines are blanked.
+ * The shadow has exactly the same line count, so a position maps to a position by adjusting its character only on cut
+ * lines; results map back the same way. Ordinary files (no line over 16 K characters, under 2 MB) are passed through
+ * untouched and the mapping is the identity.
+ */
+import type { Position } from 'vscode-languageserver';
+
+export interface ShadowLimits {
+  maxLineLength: number;
+  /** Characters kept from the end of a cut line (its continuation marker and closing quote/bracket live there). */
+  keepTail: number;
+  maxAnalysedChars: number;
+}
+
+export const DEFAULT_SHADOW_LIMITS: ShadowLimits = { maxLineLength: 16_384, keepTail: 256, maxAnalysedChars: 2_000_000 };
+
+interface CutLine {
+  /** Length of the original line (without its line break). */
+  length: number;
+  /** Characters kept from the start. */
+  head: number;
+  /** Characters kept from the end (0 for a blanked line, whose head is 0 too). */
+  tail: number;
+}
+
+export class ShadowText {
+  /** The text to analyse. */
+  readonly text: string;
+  /** Cut lines by line number; empty for ordinary documents. */
+  private readonly cuts = new Map<number, CutLine>();
+  /** First blanked line (past the analysed size), or -1. */
+  readonly blankedFrom: number;
+
+  constructor(readonly original: string, limits: ShadowLimits = DEFAULT_SHADOW_LIMITS) {
+    let blankedFrom = -1;
+    if (original.length <= limits.maxLineLength && original.length <= limits.maxAnalysedChars) {
+      this.text = original;
+      this.blankedFrom = -1;
+      return;
+    }
+    const parts: string[] = [];
+    let line = 0;
+    let start = 0;
+    let analysed = 0;
+    let changed = false;
+    // One linear pass over the text: copy each line (cut if needed) followed by its original line break.
+    while (start <= original.length) {
+      let end = start;
+      while (end < original.length && original.charCodeAt(end) !== 10 && original.charCodeAt(end) !== 13) end++;
+      const breakLength = end >= original.length ? 0 : original.charCodeAt(end) === 13 && original.charCodeAt(end + 1) === 10 ? 2 : 1;
+      const length = end - start;
+      if (blankedFrom === -1 && analysed + length > limits.maxAnalysedChars) blankedFrom = line;
+      if (blankedFrom !== -1) {
+        if (length > 0) {
+          this.cuts.set(line, { length, head: 0, tail: 0 });
+          changed = true;
+        }
+      } else if (length > limits.maxLineLength) {
+        const head = limits.maxLineLength - limits.keepTail;
+        this.cuts.set(line, { length, head, tail: limits.keepTail });
+        parts.push(original.slice(start, start + head), original.slice(end - limits.keepTail, end));
+        analysed += limits.maxLineLength;
+        changed = true;
+      } else {
+        parts.push(original.slice(start, end));
+        analysed += length;
+      }
+      parts.push(original.slice(end, end + breakLength));
+      if (breakLength === 0) break;
+      start = end + breakLength;
+      line++;
+    }
+    this.text = changed ? parts.join('') : original;
+    this.blankedFrom = blankedFrom;
+  }
+
+  get isIdentity(): boolean {
+    return this.cuts.size === 0;
+  }
+
+  /** A position in the original document → the shadow (a position inside a cut part goes to the cut point). */
+  toShadow(p: Position): Position {
+    const cut = this.cuts.get(p.line);
+    if (!cut) return p;
+    if (p.character <= cut.head) return p;
+    const fromEnd = cut.length - p.character;
+    if (fromEnd < cut.tail) return { line: p.line, character: cut.head + cut.tail - Math.max(0, fromEnd) };
+    return { line: p.line, character: cut.head };
+  }
+
+  /** A position in the shadow → the original document. */
+  fromShadow(p: Position): Position {
+    const cut = this.cuts.get(p.line);
+    if (!cut || p.character <= cut.head) return p;
+    return { line: p.line, character: Math.min(cut.length, p.character + (cut.length - cut.head - cut.tail)) };
+  }
+
+  /**
+   * Maps every `{line, character}` inside a result (ranges, locations, edits, symbols…) back to the original
+   * document, in place. Linear in the size of the result.
+   */
+  mapResult<T>(value: T): T {
+    if (this.isIdentity) return value;
+    const seen = new Set<object>();
+    const visit = (v: unknown): void => {
+      if (typeof v !== 'object' || v === null || seen.has(v)) return;
+      seen.add(v);
+      const o = v as Record<string, unknown>;
+      if (typeof o.line === 'number' && typeof o.character === 'number') {
+        const mapped = this.fromShadow({ line: o.line, character: o.character });
+        o.character = mapped.character;
+        return;
+      }
+      for (const key of Object.keys(o)) visit(o[key]);
+    };
+    visit(value);
+    return value;
+  }
+}

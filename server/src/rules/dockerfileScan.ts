@@ -1,0 +1,280 @@
+/**
+ * A Dockerfile split into instructions exactly as BuildKit's parser (frontend/dockerfile/parser) does it: the same
+ * directive handling, comment attachment (`PrevComment`), continuation joining, empty-continuation detection and
+ * heredoc bodies. BuildKit's check semantics depend on these details (which comment a `# check=skip=` applies to,
+ * which line a warning lands on), so the rules run on this scan rather than on a general-purpose AST.
+ * One linear pass; every rule shares the result. Lines are 0-based.
+ */
+
+export interface ScanFlag { name: string; value: string | null; raw: string }
+
+export interface ScanHeredoc {
+  name: string;
+  chomp: boolean;
+  /** Whether the body is expanded (the delimiter was not quoted). */
+  expand: boolean;
+  content: string;
+  /** First body line and the terminator line. */
+  startLine: number;
+  endLine: number;
+}
+
+export interface ScanInstruction {
+  /** The keyword as written (`From`, `copy`). */
+  keyword: string;
+  /** Upper-case keyword. */
+  upper: string;
+  startLine: number;
+  /** Last line of the instruction, heredoc bodies included. */
+  endLine: number;
+  /** Last line of the instruction text itself (before heredoc bodies). */
+  textEndLine: number;
+  /** Column of the keyword on startLine. */
+  column: number;
+  /** The joined instruction line (continuations removed, comment lines dropped). */
+  line: string;
+  flags: ScanFlag[];
+  /** Text after the keyword and flags. */
+  rest: string;
+  /** Comment lines directly before the instruction (`#` stripped, trimmed), as BuildKit attaches them. */
+  prevComments: string[];
+  heredocs: ScanHeredoc[];
+  /** Physical lines of the instruction text that were empty continuation lines. */
+  hasEmptyContinuation: boolean;
+}
+
+export interface ScanDirective { name: string; value: string; line: number }
+
+export interface DockerfileScan {
+  text: string;
+  /** Physical lines without their line terminators. */
+  lines: string[];
+  escape: string;
+  directives: ScanDirective[];
+  instructions: ScanInstruction[];
+}
+
+const DIRECTIVE_RE = /^([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$/;
+const VALID_DIRECTIVES = new Set(['syntax', 'escape', 'check']);
+const HEREDOC_CMDS = new Set(['add', 'copy', 'run']);
+
+export function splitLines(text: string): string[] {
+  return text.split(/\r?\n/);
+}
+
+/** Parses one directive line the way BuildKit's DirectiveParser does (`comment` = the prefix, `#` or ``). */
+export function parseDirectiveLine(line: string, prefix: string): { name: string; value: string } | null {
+  if (!line.startsWith(prefix)) return null;
+  const m = DIRECTIVE_RE.exec(line.slice(prefix.length).replace(/^\s+/, ''));
+  if (!m) return null;
+  const name = m[1].toLowerCase();
+  if (!VALID_DIRECTIVES.has(name)) return null;
+  return { name, value: m[2] };
+}
+
+function isCommentLine(line: string): boolean {
+  return /^\s*#/.test(line);
+}
+
+export function scanDockerfile(text: string): DockerfileScan {
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  const lines = splitLines(text);
+  // A trailing newline gives one empty last "line" that BuildKit's scanner never sees.
+  const n = lines.length > 0 && lines[lines.length - 1] === '' ? lines.length - 1 : lines.length;
+  let escape = '\\';
+  let contRe = continuationRegex(escape);
+  const directives: ScanDirective[] = [];
+  const seen = new Set<string>();
+  let directivesDone = false;
+  const instructions: ScanInstruction[] = [];
+  let comments: string[] = [];
+
+  const possibleDirective = (raw: string, lineNo: number): boolean => {
+    if (directivesDone) return false;
+    const d = parseDirectiveLine(raw, '#');
+    if (!d || seen.has(d.name)) { directivesDone = true; return false; }
+    seen.add(d.name);
+    directives.push({ name: d.name, value: d.value, line: lineNo });
+    if (d.name === 'escape' && (d.value === '`' || d.value === '\\')) {
+      escape = d.value;
+      contRe = continuationRegex(escape);
+    }
+    return true;
+  };
+
+  let i = 0;
+  while (i < n) {
+    const raw = lines[i];
+    if (isCommentLine(raw)) {
+      const c = raw.slice(1).trim();
+      if (c === '') comments = [];
+      else comments.push(c);
+    }
+    const stripped = raw.replace(/^\s+/, '');
+    if (possibleDirective(stripped, i)) comments.pop();
+    const startLine = i;
+    i++;
+    let body = isCommentLine(stripped) ? '' : stripped;
+    let cont = contRe.exec(body);
+    let isEnd = !cont;
+    if (cont) body = body.replace(contRe, '$1');
+    if (isEnd && body.length === 0) continue;
+    let joined = body;
+    let hasEmptyContinuation = false;
+    while (!isEnd && i < n) {
+      const next = lines[i];
+      possibleDirective(next, i);
+      i++;
+      if (isCommentLine(next)) continue;
+      if (next.trim().length === 0) { hasEmptyContinuation = true; continue; }
+      cont = contRe.exec(next);
+      isEnd = !cont;
+      joined += cont ? next.replace(contRe, '$1') : next;
+    }
+    const textEndLine = i - 1;
+    const ws = /^(\S+)(\s+|$)/.exec(joined.trim());
+    const trimmedLine = joined.trim();
+    const keyword = ws ? ws[1] : trimmedLine;
+    const afterKeyword = trimmedLine.slice(keyword.length).replace(/^\s+/, '');
+    const { flags, rest } = extractFlags(afterKeyword);
+    const ins: ScanInstruction = {
+      keyword,
+      upper: keyword.toUpperCase(),
+      startLine,
+      endLine: textEndLine,
+      textEndLine,
+      column: raw.length - raw.replace(/^\s+/, '').length,
+      line: trimmedLine,
+      flags,
+      rest,
+      prevComments: comments,
+      heredocs: [],
+      hasEmptyContinuation,
+    };
+    const lower = keyword.toLowerCase();
+    const canHeredoc = HEREDOC_CMDS.has(lower) || (lower === 'onbuild' && HEREDOC_CMDS.has(rest.split(/\s+/)[0]?.toLowerCase() ?? ''));
+    if (canHeredoc && trimmedLine.includes('<<')) {
+      for (const h of heredocsFromLine(trimmedLine)) {
+        const bodyStart = i;
+        let content = '';
+        let terminated = false;
+        while (i < n) {
+          const l = lines[i];
+          i++;
+          const candidate = h.chomp ? l.replace(/^\t+/, '') : l;
+          if (candidate === h.name) { terminated = true; break; }
+          content += l + '\n';
+        }
+        ins.heredocs.push({ ...h, content, startLine: bodyStart, endLine: terminated ? i - 1 : Math.max(bodyStart, i - 1) });
+        if (!terminated) break;
+      }
+      ins.endLine = Math.max(textEndLine, i - 1);
+    }
+    instructions.push(ins);
+    comments = [];
+  }
+  return { text, lines, escape, directives, instructions };
+}
+
+function continuationRegex(escape: string): RegExp {
+  const e = escape === '`' ? '`' : '\\\\';
+  return new RegExp(`([^${e}])${e}[ \\t]*$|^${e}[ \\t]*$`);
+}
+
+/** BuildKit's extractBuilderFlags: leading `--name[=value]` words, quote-aware, stopping at `--` or the first other word. */
+export function extractFlags(s: string): { flags: ScanFlag[]; rest: string } {
+  const flags: ScanFlag[] = [];
+  let pos = 0;
+  while (pos < s.length) {
+    while (pos < s.length && /\s/.test(s[pos])) pos++;
+    if (!s.startsWith('--', pos)) break;
+    let end = pos;
+    let quote = '';
+    while (end < s.length) {
+      const c = s[end];
+      if (quote) { if (c === quote) quote = ''; }
+      else if (c === '"' || c === "'") quote = c;
+      else if (/\s/.test(c)) break;
+      end++;
+    }
+    const raw = s.slice(pos, end);
+    if (raw === '--') { pos = end; break; }
+    const body = raw.slice(2);
+    const eq = body.indexOf('=');
+    const unq = (v: string) => v.replace(/^"(.*)"$/s, '$1').replace(/^'(.*)'$/s, '$1');
+    flags.push(eq < 0 ? { name: body, value: null, raw } : { name: body.slice(0, eq), value: unq(body.slice(eq + 1)), raw });
+    pos = end;
+  }
+  return { flags, rest: s.slice(pos).replace(/^\s+/, '') };
+}
+
+/** Heredoc delimiters on an instruction line (`<<EOF`, `<<-"EOT"`, `3<<X`). */
+export function heredocsFromLine(line: string): { name: string; chomp: boolean; expand: boolean }[] {
+  const out: { name: string; chomp: boolean; expand: boolean }[] = [];
+  for (const word of parseWords(line, '\\')) {
+    const m = /^(\d*)<<(-?)\s*([^<]*)$/.exec(word);
+    if (!m || !m[3]) continue;
+    const rawWord = m[3];
+    const name = rawWord.replace(/["']/g, '');
+    if (!name || /\s/.test(name)) continue;
+    out.push({ name, chomp: m[2] === '-', expand: !/["']/.test(rawWord) });
+  }
+  return out;
+}
+
+/** BuildKit's parseWords: whitespace-separated words, quotes kept, escapes kept. */
+export function parseWords(rest: string, escape: string): string[] {
+  const words: string[] = [];
+  let word = '';
+  let inWord = false;
+  let quote = '';
+  let blankOK = false;
+  for (let pos = 0; pos < rest.length; pos++) {
+    const ch = rest[pos];
+    if (!inWord) {
+      if (/\s/.test(ch)) continue;
+      inWord = true;
+    }
+    if (quote) {
+      if (ch === quote) quote = '';
+      else if (ch === escape && quote !== "'") {
+        if (pos + 1 === rest.length) continue;
+        word += ch;
+        pos++;
+        word += rest[pos];
+        continue;
+      }
+      word += ch;
+      continue;
+    }
+    if (/\s/.test(ch)) {
+      if (blankOK || word.length > 0) words.push(word);
+      word = '';
+      blankOK = false;
+      inWord = false;
+      continue;
+    }
+    if (ch === '"' || ch === "'") { quote = ch; blankOK = true; }
+    if (ch === escape) {
+      if (pos + 1 === rest.length) continue;
+      word += ch;
+      pos++;
+      word += rest[pos];
+      continue;
+    }
+    word += ch;
+  }
+  if (inWord && (blankOK || word.length > 0)) words.push(word);
+  return words;
+}
+
+/** The exec (JSON array of strings) form, or null for the shell form. */
+export function parseJsonArgs(rest: string): string[] | null {
+  const t = rest.trim();
+  if (!t.startsWith('[')) return null;
+  try {
+    const v: unknown = JSON.parse(t);
+    if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v as string[];
+  } catch { /* shell form */ }
+  return null;
+}

@@ -1,0 +1,44 @@
+import type { StrataRule, StageInfo } from '../ruleContext';
+import { atInstruction } from '../ruleContext';
+import { parseWords } from '../dockerfileScan';
+import { dependencyInstall, aptInstall, baseName } from '../packageCommands';
+import { effectiveArgv } from '../ruleContext';
+
+/** Names of values that differ on every build. */
+const VOLATILE = /(^|_)(BUILD_?DATE|BUILD_?TIME|BUILD_?TIMESTAMP|TIMESTAMP|DATE|GIT_?COMMIT|GIT_?SHA|GIT_?REV(ISION)?|COMMIT(_?SHA|_?HASH|_?ID)?|SHA|REVISION|VCS_?REF|SOURCE_?COMMIT|BUILD_?NUMBER|BUILD_?ID|CI_?COMMIT_?SHA|CI_?PIPELINE_?ID|CACHE_?BUST(ER)?|CACHEBUST)$/i;
+const EXPENSIVE = new Set(['apk', 'yum', 'dnf', 'microdnf', 'zypper', 'make', 'cmake', 'gcc', 'cargo', 'go', 'mvn', 'gradle', 'pip', 'pip3', 'npm', 'yarn', 'pnpm', 'bundle', 'composer', 'curl', 'wget', 'git']);
+
+export const volatileEarly: StrataRule = {
+  id: 'cache/volatile-early',
+  severity: 'warning',
+  title: 'A per-build value (date, commit SHA, build number) is declared before expensive steps',
+  equivalents: [],
+  rationale: 'Build arguments are part of the environment of every later RUN in the stage, and ENV values of every later step: when a value that '
+    + 'changes on every build (a timestamp, a commit SHA) is declared early, every RUN after it misses the cache, however expensive. '
+    + 'Declare it as late as possible, just before the step that uses it (often a LABEL at the end).',
+  examples: {
+    bad: 'FROM debian:12\nARG GIT_COMMIT\nRUN apt-get update && apt-get install -y --no-install-recommends gcc && rm -rf /var/lib/apt/lists/*\nLABEL org.opencontainers.image.revision=$GIT_COMMIT\n',
+    good: 'FROM debian:12\nRUN apt-get update && apt-get install -y --no-install-recommends gcc && rm -rf /var/lib/apt/lists/*\nARG GIT_COMMIT\nLABEL org.opencontainers.image.revision=$GIT_COMMIT\n',
+  },
+  check(ctx) {
+    for (const st of ctx.stages as StageInfo[]) {
+      for (let i = 0; i < st.body.length; i++) {
+        const ins = st.body[i];
+        let names: string[] = [];
+        if (ins.upper === 'ARG') names = parseWords(ins.rest, ctx.scan.escape).map((w) => w.split('=')[0]).filter((n) => VOLATILE.test(n));
+        if (ins.upper === 'ENV') {
+          const refs = [...ins.rest.matchAll(/\$\{?([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1]).filter((n) => VOLATILE.test(n));
+          names = refs;
+        }
+        if (names.length === 0) continue;
+        const later = st.body.slice(i + 1).find((r) => r.upper === 'RUN' && ctx.commands(r).some((c) => {
+          const n = baseName(effectiveArgv(c)[0]);
+          return aptInstall(c) || dependencyInstall(c) !== null || EXPENSIVE.has(n);
+        }) && !names.some((n) => r.line.includes('$' + n) || r.line.includes('${' + n)));
+        if (!later) continue;
+        ctx.report(atInstruction(ctx, ins,
+          `\`${names[0]}\` changes on every build, so every RUN after line ${ins.startLine + 1} misses the cache (first: line ${later.startLine + 1}): declare it just before the step that uses it`));
+      }
+    }
+  },
+};
