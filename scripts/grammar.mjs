@@ -22,9 +22,10 @@ const OUT = path.join(root, 'syntaxes/dockerfile.tmLanguage.json');
 const INSTRUCTIONS = ['FROM', 'RUN', 'CMD', 'LABEL', 'MAINTAINER', 'EXPOSE', 'ENV', 'ADD', 'COPY', 'ENTRYPOINT', 'VOLUME',
   'USER', 'WORKDIR', 'ARG', 'ONBUILD', 'STOPSIGNAL', 'HEALTHCHECK', 'SHELL'];
 const DIRECTIVE = '(?i:syntax|escape|check)';
-// Where an instruction (or part of one) ends: before the line end, but never at the very end of the text after a
-// continuation consumed the "\n" (there `$` would match again and close the region a line too early).
-const END = '(?<!\\n)(?=\\r?$)';
+// Where an instruction (or part of one) ends: before the end of a line that has text. Not at the very end after a
+// continuation consumed the "\n" (there `$` would match again and close the region a line too early), and not on an
+// empty line (BuildKit skips empty lines inside a continued instruction).
+const END = '(?<=[^\\n])(?=\\r?$)';
 const KW = 'keyword.other.special-method.dockerfile';
 const COMMENT = 'comment.line.number-sign.dockerfile';
 
@@ -159,7 +160,7 @@ function variantRules(v) {
     };
     const restOfLine = {
       // The rest of the instruction line after the first marker (destination path, more markers, `&& cmd`, …).
-      begin: '\\G(?=[^\\n])', end: END,
+      begin: '\\G(?=[^\\r\\n])', end: END,
       patterns: [ref(`heredoc-marker`, v), ...(kind === 'run' ? [ref('shell-words', v)] : [ref('args', v)])],
     };
     const endDelim = (n) => ({

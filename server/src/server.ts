@@ -1,15 +1,26 @@
 /**
  * Entry point of the language server process (composition root).
  * `node dist/server.js --stdio` for any editor, `--node-ipc` for the VS Code extension (vscode-languageserver picks
- * the transport from argv).
+ * the transport from argv). The same bundle is started again as a worker thread that computes diagnostics off the
+ * LSP thread (see lsp/diagnosticsRunner.ts).
  */
+import { isMainThread, workerData } from 'node:worker_threads';
 import { createConnection, ProposedFeatures } from 'vscode-languageserver/node';
 import { StrataServer } from './lsp/strataServer';
+import { DIAGNOSTICS_WORKER_ROLE, runDiagnosticsWorker } from './lsp/diagnosticsRunner';
 
-const connection = createConnection(ProposedFeatures.all);
+if (!isMainThread && (workerData as { role?: string } | null)?.role === DIAGNOSTICS_WORKER_ROLE) {
+  runDiagnosticsWorker();
+} else {
+  const connection = createConnection(ProposedFeatures.all);
 
-// Last line of defence: a stray rejection is logged through LSP (never on stdout, which carries the protocol).
-process.on('unhandledRejection', (e) => connection.console.error(`unhandled rejection: ${String(e)}`));
-process.on('uncaughtException', (e) => connection.console.error(`uncaught exception: ${e.message}`));
+  // Last line of defence: a stray rejection is logged through LSP (never on stdout, which carries the protocol), as
+  // one line without a stack trace; STRATA_DEBUG=1 adds the stack.
+  const describe = (e: unknown) => (e instanceof Error ? (process.env.STRATA_DEBUG === '1' ? e.stack ?? e.message : e.message) : String(e));
+  process.on('unhandledRejection', (e) => connection.console.error(`unhandled rejection: ${describe(e)}`));
+  process.on('uncaughtException', (e) => connection.console.error(`uncaught exception: ${describe(e)}`));
+  // A client that vanished: writing to a closed pipe must end the process quietly, not print EPIPE traces.
+  process.stdout.on('error', () => process.exit(1));
 
-new StrataServer(connection).listen();
+  new StrataServer(connection, { workerScript: __filename }).listen();
+}

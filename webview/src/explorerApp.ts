@@ -20,7 +20,8 @@ export class ExplorerApp {
   private title = '';
   /** Layer statuses at the last tree reload, to reload only when the viewed layers change. */
   private viewKey = '';
-  private readonly tree: FileTree;
+  /** Public for the Chromium tests and the benchmark (they read model counters). */
+  readonly tree: FileTree;
   private readonly root: HTMLElement;
   private readonly header = el('header', 'top');
   private readonly tabs = el('nav', 'tabs');

@@ -64,6 +64,7 @@ export class FileTree {
     this.pendingScroll = scrollTop;
     this.lastCount = -1;
     this.firstPaintPending = true;
+    this.element.setAttribute('aria-busy', 'true');
     this.host.onError(null);
     this.scheduleRender();
   }
@@ -128,7 +129,7 @@ export class FileTree {
     if (this.firstPaintPending && this.model.root.total !== null) {
       this.firstPaintPending = false;
       this.firstPaintAt = performance.now();
-      this.element.dataset.painted = String(this.generation);
+      this.element.setAttribute('aria-busy', 'false');
     }
   }
 
@@ -184,7 +185,7 @@ export class FileTree {
     div.classList.add(`kind-${e.kind}`);
     if (e.kind !== 'unchanged') div.append(el('span', `badge badge-${e.kind}`, e.kind === 'deleted' ? 'whiteout' : e.kind));
     if (e.opaque && e.kind !== 'opaque') div.append(el('span', 'badge badge-opaque', 'opaque'));
-    if (e.wasted) div.append(el('span', 'badge badge-wasted', 'wasted'));
+    if (e.wasted && e.kind !== 'deleted') div.append(el('span', 'badge badge-wasted', 'wasted'));
     div.append(el('span', 'size', e.type === 'file' || e.type === 'dir' || e.kind === 'deleted' ? formatSize(e.size) : ''));
     div.title = entryTooltip(e);
     div.dataset.path = e.path;

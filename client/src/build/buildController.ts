@@ -8,7 +8,7 @@ import {
   type BuildResultInfo,
 } from '../../../server/src/protocol/lspMessages';
 import type { StrataLanguageClient } from '../strataLanguageClient';
-import { BuildDecorations } from './buildDecorations';
+import { BuildDecorations, label as labelOf } from './buildDecorations';
 import { BuildOutput } from './buildOutput';
 import { initialChoices, promptChoices, rememberChoices, type BuildChoices } from './buildPrompts';
 
@@ -17,6 +17,9 @@ export interface BuildCommandOptions extends Partial<BuildChoices> {
   dockerfile: string;
   noCache?: boolean;
 }
+
+/** What `strata.build` resolves with: the server's result plus the line annotations shown (1-based line → text). */
+export type BuildCommandResult = BuildResultInfo & { annotations: Record<number, string> };
 
 /** Build records live in the extension's global storage (the CLI's `--state-dir` for tasks, the prediction's baseline). */
 export function buildStateDir(context: vscode.ExtensionContext): string {
@@ -47,12 +50,7 @@ export class BuildController implements vscode.Disposable {
     );
   }
 
-  /** Line annotations of the last build of `uri` (read by in-host tests). */
-  annotations(uri: vscode.Uri): ReadonlyMap<number, unknown> {
-    return this.decorations.get(uri);
-  }
-
-  async build(arg?: vscode.Uri | BuildCommandOptions): Promise<BuildResultInfo | undefined> {
+  async build(arg?: vscode.Uri | BuildCommandOptions): Promise<BuildCommandResult | undefined> {
     if (!vscode.workspace.isTrusted) {
       void vscode.window.showWarningMessage('Strata: building is disabled in an untrusted workspace, because a build runs commands from the workspace\'s Dockerfile. Trust the workspace to build.', 'Manage Workspace Trust')
         .then((a) => { if (a) void vscode.commands.executeCommand('workbench.trust.manage'); });
@@ -101,7 +99,7 @@ export class BuildController implements vscode.Disposable {
     return pick?.uri.fsPath;
   }
 
-  private async run(uri: vscode.Uri, c: BuildChoices, noCache: boolean, label: string): Promise<BuildResultInfo | undefined> {
+  private async run(uri: vscode.Uri, c: BuildChoices, noCache: boolean, label: string): Promise<BuildCommandResult | undefined> {
     const lc = await this.client.get();
     if (!this.listening) {
       this.listening = true;
@@ -143,8 +141,12 @@ export class BuildController implements vscode.Disposable {
       void vscode.window.showErrorMessage(`Strata: the build could not run: ${(e as Error)?.message ?? String(e)}`);
       return undefined;
     });
-    if (result) this.finish(uri, result, label);
-    return result;
+    if (!result) return undefined;
+    this.finish(uri, result, label);
+    // What the editor now shows per line, returned to callers of the command (tasks, tests) as text.
+    const annotations: Record<number, string> = {};
+    for (const [line, st] of this.decorations.get(uri)) annotations[line] = labelOf(st);
+    return { ...result, annotations };
   }
 
   private finish(uri: vscode.Uri, r: BuildResultInfo, label: string): void {

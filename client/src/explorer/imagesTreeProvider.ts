@@ -17,7 +17,19 @@ export type ImagesNode =
   | { kind: 'archive'; opened: OpenedArchive }
   | { kind: 'image'; opened: OpenedArchive; image: number }
   | { kind: 'layer'; opened: OpenedArchive; image: number; layer: LayerInfo }
-  | { kind: 'emptyStep'; step: HistoryStep };
+  | { kind: 'emptyStep'; step: HistoryStep }
+  /** A node owned by another feature's group (e.g. Containers), which renders and expands it. */
+  | { kind: 'ext'; ext: TreeExtension; data: unknown };
+
+/** A feature adding its own top-level group(s) to the view (hook: `addExtension`). */
+export interface TreeExtension {
+  roots(): ImagesNode[];
+  getTreeItem(n: Extract<ImagesNode, { kind: 'ext' }>): vscode.TreeItem;
+  getChildren(n: Extract<ImagesNode, { kind: 'ext' }>): Promise<ImagesNode[]>;
+  getParent?(n: Extract<ImagesNode, { kind: 'ext' }>): ImagesNode | undefined;
+  refresh?(): void;
+  readonly onDidChange: vscode.Event<ImagesNode | undefined>;
+}
 
 export class ImagesTreeProvider implements vscode.TreeDataProvider<ImagesNode>, vscode.TreeDragAndDropController<ImagesNode> {
   private readonly changed = new vscode.EventEmitter<ImagesNode | undefined>();
@@ -26,18 +38,27 @@ export class ImagesTreeProvider implements vscode.TreeDataProvider<ImagesNode>, 
   readonly dragMimeTypes: string[] = [];
   private engine: Promise<EngineImagesResult> | null = null;
   private readonly groups = { engine: { kind: 'group', group: 'engine' } as ImagesNode, opened: { kind: 'group', group: 'opened' } as ImagesNode };
+  private readonly extensions: TreeExtension[] = [];
 
   constructor(private readonly service: ImageService, private readonly open: (uri: vscode.Uri) => Promise<void>) {
     service.onDidChange(() => this.changed.fire(this.groups.opened));
   }
 
+  addExtension(ext: TreeExtension): vscode.Disposable {
+    this.extensions.push(ext);
+    this.changed.fire(undefined);
+    return ext.onDidChange((n) => this.changed.fire(n));
+  }
+
   refresh(): void {
     this.engine = null;
+    for (const e of this.extensions) e.refresh?.();
     this.changed.fire(undefined);
   }
 
   getTreeItem(n: ImagesNode): vscode.TreeItem {
     switch (n.kind) {
+      case 'ext': return n.ext.getTreeItem(n);
       case 'group': {
         const item = new vscode.TreeItem(n.group === 'engine' ? 'Docker engine' : 'Opened', vscode.TreeItemCollapsibleState.Expanded);
         item.contextValue = `group-${n.group}`;
@@ -110,8 +131,9 @@ export class ImagesTreeProvider implements vscode.TreeDataProvider<ImagesNode>, 
   }
 
   async getChildren(n?: ImagesNode): Promise<ImagesNode[]> {
-    if (!n) return [this.groups.engine, this.groups.opened];
+    if (!n) return [this.groups.engine, ...this.extensions.flatMap((e) => e.roots()), this.groups.opened];
     switch (n.kind) {
+      case 'ext': return n.ext.getChildren(n);
       case 'group': return n.group === 'engine' ? this.engineChildren() : this.openedChildren();
       case 'archive': {
         const imgs = n.opened.archive?.images ?? [];
@@ -160,6 +182,7 @@ export class ImagesTreeProvider implements vscode.TreeDataProvider<ImagesNode>, 
       case 'archive': return this.groups.opened;
       case 'image': return n.opened.archive?.images.length === 1 ? this.groups.opened : { kind: 'archive', opened: n.opened };
       case 'layer': return { kind: 'image', opened: n.opened, image: n.image };
+      case 'ext': return n.ext.getParent?.(n);
       default: return undefined;
     }
   }

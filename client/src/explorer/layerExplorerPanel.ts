@@ -51,7 +51,7 @@ export class LayerExplorerPanel implements vscode.Disposable {
   }
 
   constructor(
-    private readonly context: vscode.ExtensionContext,
+    context: vscode.ExtensionContext,
     private readonly service: ImageService,
     readonly panel: vscode.WebviewPanel,
     readonly opened: OpenedArchive,

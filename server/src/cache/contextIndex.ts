@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import type { ContextFs, ContextStat } from './contextFs';
 import { DockerIgnore, cleanPath, globToRegExp, hasWildcard } from './dockerignore';
 
@@ -22,6 +23,9 @@ export interface IndexOptions {
   concurrency?: number;
 }
 
+/** Longest stretch of synchronous file work before yielding to the event loop. */
+const YIELD_MS = 8;
+
 export const DEFAULT_MAX_FILE_BYTES = 256 * 1024 * 1024;
 
 export class ContextIndex {
@@ -35,6 +39,7 @@ export class ContextIndex {
   private readonly maxFileBytes: number;
   private readonly concurrency: number;
   hashedCount = 0;
+  private lastYield = 0;
 
   constructor(private readonly fs: ContextFs, opts: IndexOptions = {}) {
     this.maxFileBytes = opts.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
@@ -190,7 +195,7 @@ export class ContextIndex {
         return;
       }
       try {
-        e.digest = await this.fs.hash(p, signal);
+        e.digest = await this.fs.hash(p, signal, e.stat.size);
         this.hashedCount++;
       } catch (err) {
         if (signal?.aborted) throw err;
@@ -221,6 +226,12 @@ export class ContextIndex {
     const worker = async () => {
       while (next < items.length) {
         signal?.throwIfAborted();
+        // Sync-backed file systems resolve at once: give the event loop (LSP requests, cancellation) a turn.
+        if (performance.now() - this.lastYield > YIELD_MS) {
+          this.lastYield = performance.now();
+          await new Promise((r) => setImmediate(r));
+          signal?.throwIfAborted();
+        }
         await fn(items[next++]!);
       }
     };

@@ -109,6 +109,10 @@ export function predictCache(current: BuildInputs, baseline: BuildRecord | null,
     if (!parent) return { cache: 'unknown', reason: { code: 'cannot-tell', message: 'no parent step' } };
     if (s.kind === 'config') {
       if (parent.cache === 'hit') return { cache: 'hit', reason: { code: 'config-only', message: 'config only: no build step, the image config changes' } };
+      if (parent.cache === 'miss') {
+        const line = parent.reason.causeLine ?? current.steps[s.parent!]!.line;
+        return { cache: 'miss', reason: { code: 'parent-miss', message: `re-runs: line ${line} missed`, causeLine: line } };
+      }
       return { cache: parent.cache, reason: { ...parent.reason } };
     }
     if (parent.cache === 'miss') {

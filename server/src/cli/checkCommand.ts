@@ -1,6 +1,8 @@
 import { readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { checkDockerfile } from '../rules/checkDockerfile';
+import { fsContextReader } from '../rules/fsContextReader';
+import { loadWorkspaceConfig } from '../rules/strataConfig';
 import type { StrataDiagnostic } from '../rules/strataDiagnostic';
 import type { ParsedArgs } from './cliArgs';
 import { CliError } from './cliError';
@@ -15,10 +17,22 @@ export async function checkCommand(args: ParsedArgs, io: CliIO): Promise<number>
     : [args.common.file ?? path.join(args.common.context, 'Dockerfile')];
   const results: { file: string; diagnostics: ReturnType<typeof toJson>[] }[] = [];
   let findings = 0;
+  // The build context gives .dockerignore (CopyIgnoredFile, cache/copy-dockerfile); .strata.json/.yaml and
+  // .hadolint.yaml are read from the context folder, else the current folder.
+  const context = fsContextReader(args.common.context);
+  const configFrom = (dir: string) => loadWorkspaceConfig(fsContextReader(dir));
+  let loaded = configFrom(args.common.context);
+  if (!Object.keys(loaded.config.rules).length && !loaded.config.hadolintIgnored.length) loaded = configFrom(process.cwd());
+  for (const e of loaded.errors) io.err(`strata: ${e}`);
   for (const file of files) {
     const text = readDockerfile(file);
     const diagnostics = checkDockerfile(text, {
       buildArgs: args.common.buildArgs,
+      context,
+      config: loaded.config,
+      dockerfilePath: path.relative(path.resolve(args.common.context), path.resolve(file)).split(path.sep).join('/'),
+      target: args.common.target ?? null,
+      buildOnly: !!args.common.target,
       onRuleError: (rule, e) => io.debug(`rule ${rule} failed on ${file}: ${String(e)}`),
     });
     findings += diagnostics.filter((d) => d.severity === 'error' || d.severity === 'warning').length;

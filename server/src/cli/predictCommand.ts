@@ -27,7 +27,8 @@ export async function predictCommand(args: ParsedArgs, io: CliIO): Promise<numbe
     target: args.common.target ?? null,
     buildArgs: Object.fromEntries(args.common.buildArgs),
   });
-  const rel = path.relative(io.cwd, dockerfile) || dockerfile;
+  const relative = path.relative(io.cwd, dockerfile);
+  const rel = relative && !relative.startsWith('..') ? relative : dockerfile;
   if (args.common.json) {
     io.out(JSON.stringify({ ...prediction, dockerfile: rel }, null, 2));
     return 0;

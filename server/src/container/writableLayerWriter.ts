@@ -44,7 +44,8 @@ export async function writeWritableLayer(exported: Readable, changes: EngineChan
       cb(null, chunk);
     },
   });
-  const written = pipeline(pack, counter, sink, opts.signal ? { signal: opts.signal } : {});
+  // No signal here: an abort destroys `pack` (below), which ends this pipeline too.
+  const written = pipeline(pack, counter, sink);
   written.catch(() => undefined); // observed below; avoid an unhandled rejection if extraction fails first
 
   let read = 0;
@@ -54,7 +55,10 @@ export async function writeWritableLayer(exported: Readable, changes: EngineChan
   });
   await new Promise<void>((resolve, reject) => {
     const extract = tar.extract();
+    let failed = false;
     const fail = (e: unknown) => {
+      if (failed) return;
+      failed = true;
       exported.destroy();
       extract.destroy();
       pack.destroy(e as Error);
@@ -88,6 +92,9 @@ export async function writeWritableLayer(exported: Readable, changes: EngineChan
         devmajor: h.devmajor, devminor: h.devminor,
       };
       const w = pack.entry(header, (err) => (err ? fail(err) : next()));
+      // Both ends may be destroyed by `fail` mid-entry; their errors are already being reported.
+      w.on('error', fail);
+      entry.on('error', fail);
       entry.pipe(w as unknown as NodeJS.WritableStream);
     });
     exported.pipe(extract as unknown as NodeJS.WritableStream);

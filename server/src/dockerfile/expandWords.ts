@@ -105,6 +105,15 @@ export function expandWords(text: string, lookup: VarLookup, escape = '\\', spli
       i++;
       continue;
     }
+    if (c === '$' && split) {
+      // Unquoted expansion: its value is split on whitespace too (lex.go splits after substituting), and an
+      // empty value makes no word.
+      i++;
+      for (const ch of dollar()) {
+        if (/\s/.test(ch)) { if (inWord) { words.push(cur); cur = ''; inWord = false; } } else { cur += ch; inWord = true; }
+      }
+      continue;
+    }
     inWord = true;
     if (c === escape) {
       if (i + 1 < n) cur += text[i + 1];

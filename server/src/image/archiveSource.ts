@@ -21,6 +21,8 @@ export interface ArchiveSource {
   names(): string[];
   /** Whole file into memory, refusing more than `max` bytes. */
   readSmall(name: string, max: number): Promise<Buffer>;
+  /** Where a member's bytes sit in a plain file (for seeking and for worker threads); null if compressed. */
+  location(name: string): { file: string; offset: number; size: number } | null;
   /** Streams a file's bytes (optionally from `start`, at most `length` bytes). */
   stream(name: string, signal?: AbortSignal, start?: number, length?: number): AsyncIterable<Uint8Array>;
   close(): Promise<void>;
@@ -85,6 +87,10 @@ export class TarFileSource implements ArchiveSource {
   }
   names(): string[] {
     return [...this.members.keys()];
+  }
+  location(name: string): { file: string; offset: number; size: number } | null {
+    const m = resolveLink(this.members, name);
+    return m ? { file: this.file, offset: m.offset, size: m.size } : null;
   }
   async readSmall(name: string, max: number): Promise<Buffer> {
     const m = resolveLink(this.members, name);
@@ -216,6 +222,9 @@ export class GzipTarSource implements ArchiveSource {
   names(): string[] {
     return [...this.members.keys()];
   }
+  location(): null {
+    return null;
+  }
   async readSmall(name: string, max: number): Promise<Buffer> {
     const m = resolveLink(this.members, name);
     if (!m) throw new ImageReadError(this.label, `missing ${name}`);
@@ -273,6 +282,10 @@ export class DirSource implements ArchiveSource {
   }
   names(): string[] {
     return ['oci-layout', 'index.json', 'manifest.json'].filter((n) => this.has(n));
+  }
+  location(name: string): { file: string; offset: number; size: number } | null {
+    const size = this.size(name);
+    return size === undefined ? null : { file: this.resolve(name), offset: 0, size };
   }
   async readSmall(name: string, max: number): Promise<Buffer> {
     const size = this.size(name);

@@ -229,6 +229,26 @@ export class TarParser {
     }
   }
 
+  /**
+   * Bytes that can be skipped without reading them right now (the current entry's unwanted content and padding),
+   * or 0 when the parser needs the next bytes (a header, or meta content it buffers).
+   */
+  get skippable(): number {
+    if (this.ended || this.meta || (this.remaining > 0 && this.wantData)) return 0;
+    return this.remaining + this.padding;
+  }
+
+  /** Advances over `n` ≤ skippable bytes as if they had been pushed (used when seeking over contents). */
+  skip(n: number): void {
+    const fromContent = Math.min(n, this.remaining);
+    this.remaining -= fromContent;
+    this.pos += fromContent;
+    if (fromContent > 0 && this.remaining === 0) this.finishContent();
+    const fromPad = Math.min(n - fromContent, this.padding);
+    this.padding -= fromPad;
+    this.pos += fromPad;
+  }
+
   /** Call at end of input; throws if the archive was cut short. */
   end(): void {
     if (this.remaining > 0 || this.hdrFill > 0 || this.meta) {

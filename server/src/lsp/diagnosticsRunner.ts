@@ -10,12 +10,15 @@
 import { Worker, parentPort } from 'node:worker_threads';
 import { checkDockerfile } from '../rules/checkDockerfile';
 import type { StrataDiagnostic } from '../rules/strataDiagnostic';
+import { toCheckOptions, type SerializableCheckOptions } from '../rules/checkSettings';
 
 export const DIAGNOSTICS_WORKER_ROLE = 'diagnostics';
 
 interface Job {
   id: number;
   text: string;
+  /** Rule settings, workspace config and context files (plain data: it crosses into the worker). */
+  options?: SerializableCheckOptions;
 }
 
 export interface DiagnosticsResult {
@@ -28,9 +31,10 @@ interface WorkerReply extends DiagnosticsResult {
   id: number;
 }
 
-export function analyse(text: string): DiagnosticsResult {
+export function analyse(text: string, options?: SerializableCheckOptions): DiagnosticsResult {
   const ruleErrors: DiagnosticsResult['ruleErrors'] = [];
   const diagnostics = checkDockerfile(text, {
+    ...toCheckOptions(options),
     onRuleError: (rule, e) => ruleErrors.push({ rule, message: e instanceof Error ? e.message : String(e) }),
   });
   return { diagnostics, ruleErrors };
@@ -41,7 +45,7 @@ export function runDiagnosticsWorker(): void {
   parentPort?.on('message', (job: Job) => {
     let reply: WorkerReply;
     try {
-      reply = { id: job.id, ...analyse(job.text) };
+      reply = { id: job.id, ...analyse(job.text, job.options) };
     } catch (e) {
       reply = { id: job.id, diagnostics: [], ruleErrors: [{ rule: 'diagnostics', message: e instanceof Error ? e.message : String(e) }] };
     }
@@ -53,7 +57,7 @@ export class DiagnosticsRunner {
   private worker: Worker | undefined;
   private nextId = 1;
   private running: { id: number; resolve: (r: DiagnosticsResult) => void; timer: NodeJS.Timeout } | undefined;
-  private readonly queue: { text: string; resolve: (r: DiagnosticsResult) => void }[] = [];
+  private readonly queue: { text: string; options?: SerializableCheckOptions; resolve: (r: DiagnosticsResult) => void }[] = [];
   private disabled = false;
 
   constructor(
@@ -63,9 +67,9 @@ export class DiagnosticsRunner {
   ) {}
 
   /** Diagnostics of `text`; resolves once computed (never rejects). */
-  check(text: string): Promise<DiagnosticsResult> {
+  check(text: string, options?: SerializableCheckOptions): Promise<DiagnosticsResult> {
     return new Promise((resolve) => {
-      this.queue.push({ text, resolve });
+      this.queue.push({ text, options, resolve });
       this.pump();
     });
   }
@@ -82,7 +86,7 @@ export class DiagnosticsRunner {
     if (!worker) {
       // No worker: compute here, but still asynchronously so the caller's message loop turns first.
       setImmediate(() => {
-        job.resolve(safeAnalyse(job.text));
+        job.resolve(safeAnalyse(job.text, job.options));
         this.pump();
       });
       return;
@@ -94,7 +98,7 @@ export class DiagnosticsRunner {
       this.finish(id, { diagnostics: [], ruleErrors: [] });
     }, this.timeoutMs);
     this.running = { id, resolve: job.resolve, timer };
-    worker.postMessage({ id, text: job.text } satisfies Job);
+    worker.postMessage({ id, text: job.text, options: job.options } satisfies Job);
   }
 
   private finish(id: number, result: DiagnosticsResult): void {
@@ -129,9 +133,9 @@ export class DiagnosticsRunner {
   }
 }
 
-function safeAnalyse(text: string): DiagnosticsResult {
+function safeAnalyse(text: string, options?: SerializableCheckOptions): DiagnosticsResult {
   try {
-    return analyse(text);
+    return analyse(text, options);
   } catch (e) {
     return { diagnostics: [], ruleErrors: [{ rule: 'diagnostics', message: e instanceof Error ? e.message : String(e) }] };
   }

@@ -30,7 +30,9 @@ const DIRECTIVE = /^(\s*#\s*)([A-Za-z][A-Za-z0-9_-]*)(\s*)=(\s*)(.*?)\s*$/;
 
 /** Builds the relative encoding (deltaLine, deltaStart, length, type, modifiers) while tokens arrive in order. */
 class TokenSink {
-  readonly data: number[] = [];
+  /** A growable Uint32Array: appending to a plain array of this size costs far more (GC copies of a boxed store). */
+  private buf = new Uint32Array(1024);
+  private size = 0;
   private lastLine = 0;
   private lastChar = 0;
 
@@ -38,9 +40,28 @@ class TokenSink {
     if (length <= 0) return;
     const deltaLine = line - this.lastLine;
     if (deltaLine < 0 || (deltaLine === 0 && char < this.lastChar)) return; // never out of order
-    this.data.push(deltaLine, deltaLine === 0 ? char - this.lastChar : char, length, type, modifiers);
+    if (this.size + 5 > this.buf.length) {
+      const bigger = new Uint32Array(this.buf.length * 2);
+      bigger.set(this.buf);
+      this.buf = bigger;
+    }
+    const d = this.buf;
+    const n = this.size;
+    d[n] = deltaLine;
+    d[n + 1] = deltaLine === 0 ? char - this.lastChar : char;
+    d[n + 2] = length;
+    d[n + 3] = type;
+    d[n + 4] = modifiers;
+    this.size = n + 5;
     this.lastLine = line;
     this.lastChar = char;
+  }
+
+  get data(): number[] {
+    // A plain copy loop: Array.from over a typed array is several times slower.
+    const out = new Array<number>(this.size);
+    for (let i = 0; i < this.size; i++) out[i] = this.buf[i];
+    return out;
   }
 }
 

@@ -101,6 +101,14 @@ export class ShadowText {
     return { line: p.line, character: Math.min(cut.length, p.character + (cut.length - cut.head - cut.tail)) };
   }
 
+  /** A diagnostic computed on the shadow, with its range in the original document. */
+  mapDiagnostic<D extends { line: number; character: number; endLine: number; endCharacter: number }>(d: D): D {
+    if (this.isIdentity) return d;
+    const start = this.fromShadow({ line: d.line, character: d.character });
+    const end = this.fromShadow({ line: d.endLine, character: d.endCharacter });
+    return { ...d, character: start.character, endCharacter: end.character };
+  }
+
   /**
    * Maps every `{line, character}` inside a result (ranges, locations, edits, symbols…) back to the original
    * document, in place. Linear in the size of the result.

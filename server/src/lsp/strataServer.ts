@@ -22,12 +22,15 @@ import {
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { CommandIds, DockerfileLanguageServiceFactory, type DockerfileLanguageService } from 'dockerfile-language-service';
 import { ValidationCode } from 'dockerfile-utils';
-import { checkDockerfile } from '../rules/checkDockerfile';
+import { DiagnosticsRunner } from './diagnosticsRunner';
+import { computeCodeActions, FIX_ALL_KIND } from './codeActions';
+import { RuleSettingsProvider } from '../rules/ruleSettingsProvider';
 import type { StrataDiagnostic } from '../rules/strataDiagnostic';
 import { BuildProgressNotification, BuildRequest, StatusRequest } from '../protocol/lspMessages';
 import { handleBuildRequest } from '../build/buildService';
 import { FeatureGuard } from './featureGuard';
 import { ImageSessions, registerImageRequests } from './imageRequests';
+import { registerContainerRequests } from '../container/containerRequests';
 import { openImage } from '../image/imageReader';
 import { DockerClient } from '../docker/dockerClient';
 import { clampRange } from './positions';
@@ -50,12 +53,19 @@ export class StrataServer {
   private readonly guard: FeatureGuard;
   private readonly gate: RequestGate;
   private readonly pendingValidation = new Map<string, NodeJS.Immediate>();
+  private readonly validation = new Map<string, { running: boolean; dirty: boolean }>();
+  private readonly diagnosticsRunner: DiagnosticsRunner;
   private readonly started = Date.now();
   private applyEditSupport = false;
+  /** `strata.rules` settings, workspace .strata.json/.hadolint.yaml and .dockerignore for each diagnostics run. */
+  private readonly ruleSettings = new RuleSettingsProvider();
+  private configurationSupport = false;
   private readonly annotations: PredictionAnnotations;
 
-  constructor(private readonly connection: Connection) {
+  /** `workerScript`: the bundle that runs diagnostics in a worker thread (server.ts passes itself); none = in-process. */
+  constructor(private readonly connection: Connection, options: { workerScript?: string } = {}) {
     this.guard = new FeatureGuard((m) => connection.console.error(m));
+    this.diagnosticsRunner = new DiagnosticsRunner(options.workerScript, (m) => connection.console.error(m));
     this.gate = new RequestGate(this.documents, this.guard);
     installAstShims();
     this.service.setLogger({ log: (m) => connection.console.log(m) });
@@ -75,6 +85,12 @@ export class StrataServer {
     });
     c.onInitialized(() => {
       void c.client.register(DidChangeConfigurationNotification.type).catch(() => undefined);
+      void this.refreshRuleSettings();
+    });
+    // Rule severities live in the `strata` section; re-read it and re-check open documents when settings change.
+    c.onDidChangeConfiguration((p) => {
+      if (!this.configurationSupport) this.ruleSettings.setSettings((p.settings as { strata?: unknown } | null)?.strata);
+      void this.refreshRuleSettings();
     });
 
     docs.onDidOpen((e) => this.scheduleValidation(e.document));
@@ -140,7 +156,9 @@ export class StrataServer {
       const diagnostics = p.context.diagnostics
         .map((d) => ({ ...d, code: numericCode(d.code) }))
         .filter((d) => d.code !== undefined);
-      return this.service.computeCodeActions(p.textDocument, p.range, { ...p.context, diagnostics } as never);
+      const strata = g.run('strataCodeActions', [], () => computeCodeActions(t, p, this.ruleSettings.optionsFor(p.textDocument.uri)));
+      if (p.context.only?.every((k) => k.startsWith(CodeActionKind.Source))) return strata;
+      return [...strata, ...this.service.computeCodeActions(p.textDocument, p.range, { ...p.context, diagnostics } as never)];
     }));
     c.onExecuteCommand((p) => g.runAsync('executeCommand', null, async () => {
       const uri = (p.arguments?.[0] as string | undefined) ?? '';
@@ -157,6 +175,7 @@ export class StrataServer {
       imageId: null, tags: [], recordFile: null, steps: [], prediction: [], durationMs: 0,
     }, () => handleBuildRequest(p, token, (n) => void c.sendNotification(BuildProgressNotification, n))));
     registerImageRequests(c, g, new ImageSessions(openImage, (dockerPath) => new DockerClient({ dockerPath })));
+    registerContainerRequests(c, g, openImage);
     c.onRequest(StatusRequest, () => ({
       version: SERVER_VERSION,
       uptimeMs: Date.now() - this.started,
@@ -168,9 +187,19 @@ export class StrataServer {
     c.listen();
   }
 
+  private async refreshRuleSettings(): Promise<void> {
+    if (this.configurationSupport) {
+      const section: unknown = await this.connection.workspace.getConfiguration('strata').catch(() => undefined);
+      this.ruleSettings.setSettings(section);
+    }
+    for (const d of this.documents.all()) this.scheduleValidation(d);
+  }
+
   private initialize(params: InitializeParams): InitializeResult {
     const caps = params.capabilities;
     this.applyEditSupport = caps.workspace?.applyEdit === true;
+    this.configurationSupport = caps.workspace?.configuration === true;
+    this.ruleSettings.setRoots(params.workspaceFolders?.map((f) => f.uri) ?? (params.rootUri ? [params.rootUri] : []));
     this.service.setCapabilities({
       completion: { completionItem: caps.textDocument?.completion?.completionItem as never },
       hover: { contentFormat: caps.textDocument?.hover?.contentFormat },
@@ -197,7 +226,7 @@ export class StrataServer {
         documentHighlightProvider: true,
         documentLinkProvider: { resolveProvider: true },
         semanticTokensProvider: { legend: SEMANTIC_TOKENS_LEGEND, full: { delta: false } },
-        codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
+        codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix, FIX_ALL_KIND] },
         executeCommandProvider: { commands: LS_COMMANDS },
         codeLensProvider: { resolveProvider: false },
         inlayHintProvider: true,
@@ -215,17 +244,42 @@ export class StrataServer {
     if (pending) clearImmediate(pending);
     this.pendingValidation.set(uri, setImmediate(() => {
       this.pendingValidation.delete(uri);
-      const current = this.documents.get(uri);
-      if (!current) return;
-      const diagnostics = this.guard.run('diagnostics', [] as Diagnostic[], () => {
-        const found = checkDockerfile(current.getText(), {
-          onRuleError: (rule, e) => this.guard.record(`rule ${rule}`, e),
-        });
-        return found.map((d) => toLspDiagnostic(d, current));
-      });
-      void this.connection.sendDiagnostics({ uri, version: current.version, diagnostics });
+      void this.validate(uri);
     }));
   }
+
+  /**
+   * One analysis in flight per document: an edit that arrives meanwhile marks it dirty and the newest text is
+   * analysed next; results for a version that is no longer current are not published.
+   */
+  private async validate(uri: string): Promise<void> {
+    const state = this.validation.get(uri) ?? { running: false, dirty: false };
+    this.validation.set(uri, state);
+    if (state.running) {
+      state.dirty = true;
+      return;
+    }
+    const current = this.documents.get(uri);
+    if (!current) return;
+    state.running = true;
+    state.dirty = false;
+    const version = current.version;
+    const shadow = this.gate.analysed(uri)!.shadow;
+    try {
+      const { diagnostics, ruleErrors } = await this.diagnosticsRunner.check(shadow.text, this.ruleSettings.optionsFor(uri));
+      for (const r of ruleErrors) this.guard.record(r.rule === 'diagnostics' ? 'diagnostics' : `rule ${r.rule}`, new Error(r.message));
+      const now = this.documents.get(uri);
+      if (now && now.version === version && !state.dirty) {
+        const lsp = this.guard.run('diagnostics', [] as Diagnostic[], () => diagnostics.map((d) => toLspDiagnostic(shadow.mapDiagnostic(d), now)));
+        void this.connection.sendDiagnostics({ uri, version, diagnostics: lsp });
+      }
+    } finally {
+      state.running = false;
+      if (state.dirty && this.documents.get(uri)) void this.validate(uri);
+      else if (!this.documents.get(uri)) this.validation.delete(uri);
+    }
+  }
+
 }
 
 export function toLspDiagnostic(d: StrataDiagnostic, doc: TextDocument): Diagnostic {

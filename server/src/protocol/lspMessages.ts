@@ -159,3 +159,30 @@ export const PredictionRequest = new RequestType<PredictionParams, PredictionRes
 /** Server → client: a Dockerfile's prediction was recomputed (status bar). */
 export interface PredictionChangedParams { uri: string; summary: PredictionResult['summary']; baseline: PredictionResult['baseline']; target: string | null }
 export const PredictionChangedNotification = new NotificationType<PredictionChangedParams>('strata/prediction/changed');
+
+// --- Containers (issue 9): a container's writable layer as the top layer of its image, commit, save/load. -------
+
+export interface ContainersListResult {
+  connected: boolean;
+  error: string | null;
+  containers: import('../container/containerModel').ContainerSummary[];
+}
+export const ContainersListRequest = new RequestType<{ dockerPath?: string }, ContainersListResult, void>('strata/containers/list');
+
+/** Reads the container (docker diff + export) into an archive the layer explorer opens (`archivePath`). */
+export interface ContainerInspectParams { ref: string; dockerPath?: string; progressToken?: string }
+export type ContainerInspectResult = import('../container/containerModel').ContainerInspection;
+export const ContainerInspectRequest = new RequestType<ContainerInspectParams, ContainerInspectResult, void>('strata/containers/inspect');
+
+export interface ContainerCommitParams { ref: string; repoTag: string; dockerPath?: string }
+export const ContainerCommitRequest = new RequestType<ContainerCommitParams, { imageId: string; repoTag: string }, void>('strata/containers/commit');
+
+export interface ImageSaveParams { ref: string; file: string; gzip: boolean; dockerPath?: string; progressToken?: string }
+export const ImageSaveRequest = new RequestType<ImageSaveParams, import('../container/imageTransfer').SaveResult, void>('strata/images/save');
+
+export interface ImageLoadParams { file: string; dockerPath?: string; progressToken?: string }
+export const ImageLoadRequest = new RequestType<ImageLoadParams, import('../container/containerEngine').LoadResult, void>('strata/images/load');
+
+/** Progress of the container/save/load requests above, for the request that passed `progressToken`. */
+export interface TransferProgressParams { token: string; phase: string; bytes: number; totalBytes: number }
+export const TransferProgressNotification = new NotificationType<TransferProgressParams>('strata/containers/progress');

@@ -1,24 +1,180 @@
-import type { StrataDiagnostic } from './strataDiagnostic';
+/**
+ * Every diagnostic for one Dockerfile: dockerfile-utils' syntax validation, BuildKit's build checks (offline) and
+ * Strata's own rules, after suppressions (`# strata-ignore`, `# check=skip=`, `# hadolint ignore=`, .hadolint.yaml)
+ * and severity settings (.strata.json/.yaml, `strata.rules.<id>`). The text is scanned once and every rule shares
+ * the scan (and each RUN's parsed shell script). Pure apart from the optional context reader; never throws.
+ */
+import type { StrataDiagnostic, Severity } from './strataDiagnostic';
 import { validateSyntax } from './syntaxValidation';
+import { scanDockerfile, parseDirectiveLine, type DockerfileScan, type ScanInstruction } from './dockerfileScan';
+import { runBuildkitChecks } from './buildkit/buildkitChecks';
+import { BUILDKIT_RULE_BY_NAME } from './buildkit/buildkitRules';
+import { buildkitFix } from './buildkit/buildkitFixes';
+import { STRATA_RULES, docsUrlFor } from './ruleTable';
+import { createRuleContext, type ContextReader, type Finding, type RuleFix } from './ruleContext';
+import { EMPTY_CONFIG, normaliseSetting, type StrataConfig, type RuleSetting } from './strataConfig';
 
 export interface CheckOptions {
   /** Build args given on the command line (the `BUILDKIT_DOCKERFILE_CHECK` form of the check directive among them). */
   buildArgs?: ReadonlyMap<string, string>;
-  /** Per-rule severity overrides (`strata.rules.<id>` settings, `.strata.json`). */
+  /** Per-rule severity overrides (`strata.rules.<id>` settings); they win over the workspace config. */
   severities?: Readonly<Record<string, string>>;
+  /** Workspace configuration (.strata.json/.yaml, .hadolint.yaml), see `loadWorkspaceConfig`. */
+  config?: StrataConfig;
+  /** Reads the build context (for `.dockerignore`: CopyIgnoredFile, cache/copy-dockerfile). */
+  context?: ContextReader;
+  /** The Dockerfile's path relative to the build context (default `Dockerfile`). */
+  dockerfilePath?: string;
+  /** Build target: with `buildOnly`, BuildKit's checks cover only the stages the target needs, as a build reports them. */
+  target?: string | null;
+  buildOnly?: boolean;
   /** Called once per rule that threw: the rule is isolated, the others still report. */
   onRuleError?: (rule: string, error: unknown) => void;
 }
 
-/** Every diagnostic for one Dockerfile text. Pure: no I/O, never throws. */
-export function checkDockerfile(text: string, options: CheckOptions = {}): StrataDiagnostic[] {
+export interface StrataDiagnosticWithFix extends StrataDiagnostic {
+  fix?: RuleFix;
+}
+
+/** Every diagnostic for one Dockerfile text. Never throws. */
+export function checkDockerfile(text: string, options: CheckOptions = {}): StrataDiagnosticWithFix[] {
   const lineCount = countLines(text);
-  try {
-    return validateSyntax(text, lineCount);
-  } catch (e) {
-    options.onRuleError?.('syntax', e);
-    return [];
+  const out: StrataDiagnosticWithFix[] = [];
+  const guard = <T>(rule: string, fn: () => T, fallback: T): T => {
+    try { return fn(); } catch (e) { options.onRuleError?.(rule, e); return fallback; }
+  };
+
+  out.push(...guard('syntax', () => validateSyntax(text, lineCount), []));
+
+  const scan = guard('scan', () => scanDockerfile(text), null);
+  if (!scan) return out;
+  const insAt = instructionIndex(scan);
+  const config = options.config ?? EMPTY_CONFIG;
+
+  // BuildKit's checks.
+  guard('buildkit', () => {
+    let dockerignore: string | null = null;
+    if (options.context) dockerignore = options.context.readFile('.dockerignore') ?? null;
+    const r = runBuildkitChecks(scan, { buildArgs: options.buildArgs, dockerignore, target: options.target, allStages: !options.buildOnly });
+    for (const f of r.findings) {
+      const info = BUILDKIT_RULE_BY_NAME.get(f.rule)!;
+      const ins = insAt(f.line);
+      const fix = guard(`fix ${f.rule}`, () => buildkitFix(f.rule, ins && ins.startLine === f.line ? ins : undefined, scan), undefined);
+      out.push({
+        rule: f.rule, line: f.line, character: f.column, endLine: f.line, endCharacter: scan.lines[f.line]?.length ?? 0,
+        severity: r.violationError ? 'error' : 'warning', message: f.message, fixable: !!fix, equivalents: info.equivalents,
+        docsUrl: info.url || docsUrlFor(f.rule), fix,
+        tags: f.rule === 'MaintainerDeprecated' ? ['deprecated'] : undefined,
+      });
+    }
+    if (r.configError) {
+      const d = scan.directives.find((x) => x.name === 'check');
+      const line = d?.line ?? 0;
+      out.push({ rule: 'syntax/check-directive', line, character: 0, endLine: line, endCharacter: scan.lines[line]?.length ?? 0,
+        severity: 'error', message: r.configError, fixable: false, equivalents: [], docsUrl: docsUrlFor('syntax/check-directive') });
+    }
+  }, undefined);
+
+  // Strata's rules: each isolated.
+  const ctx = createRuleContext(scan, options.context, () => undefined, options.dockerfilePath ?? 'Dockerfile');
+  for (const rule of STRATA_RULES) {
+    if (effectiveSetting(rule.id, rule.severity, rule.equivalents, config, options.severities) === 'off') continue;
+    const found: Finding[] = [];
+    ctx.report = (f) => found.push(f);
+    try {
+      rule.check(ctx);
+    } catch (e) {
+      options.onRuleError?.(rule.id, e);
+      continue;
+    }
+    for (const f of found) {
+      out.push({
+        rule: rule.id, line: f.line, character: f.character, endLine: f.endLine, endCharacter: f.endCharacter,
+        severity: rule.severity === 'off' ? 'info' : rule.severity, message: f.message, fixable: !!f.fix,
+        equivalents: rule.equivalents, docsUrl: docsUrlFor(rule.id), fix: f.fix,
+      });
+    }
   }
+
+  return guard('suppressions', () => applyControls(out, scan, insAt, config, options.severities), out)
+    .sort((a, b) => a.line - b.line || a.character - b.character);
+}
+
+/** Finds the instruction whose lines contain a given line. */
+function instructionIndex(scan: DockerfileScan): (line: number) => ScanInstruction | undefined {
+  const byLine: (ScanInstruction | undefined)[] = [];
+  for (const ins of scan.instructions) for (let l = ins.startLine; l <= ins.endLine; l++) byLine[l] = ins;
+  return (line) => byLine[line];
+}
+
+function effectiveSetting(id: string, def: RuleSetting, equivalents: readonly string[], config: StrataConfig,
+  settings: Readonly<Record<string, string>> | undefined): RuleSetting {
+  let s: RuleSetting = def;
+  for (const code of equivalents) {
+    if (config.hadolintIgnored.includes(code)) s = 'off';
+    else if (config.hadolintOverride[code]) s = config.hadolintOverride[code];
+  }
+  if (config.rules[id]) s = config.rules[id];
+  const fromSettings = normaliseSetting(settings?.[id]);
+  if (fromSettings) s = fromSettings;
+  return s;
+}
+
+function applyControls(diags: StrataDiagnosticWithFix[], scan: DockerfileScan, insAt: (l: number) => ScanInstruction | undefined,
+  config: StrataConfig, settings: Readonly<Record<string, string>> | undefined): StrataDiagnosticWithFix[] {
+  // `# hadolint global ignore=…` anywhere applies to the whole file.
+  const globalIgnored = new Set<string>();
+  for (const l of scan.lines) {
+    const m = /^\s*#\s*hadolint\s+global\s+ignore\s*=\s*([\w, ]+)/i.exec(l);
+    if (m) for (const c of m[1].split(',')) globalIgnored.add(c.trim());
+  }
+  // File-level `# check=skip=` names our rules too (BuildKit ignores names it does not know).
+  const fileSkips = new Set<string>();
+  const checkDirective = scan.directives.find((d) => d.name === 'check');
+  if (checkDirective) for (const id of skipList(checkDirective.value)) fileSkips.add(id);
+
+  const out: StrataDiagnosticWithFix[] = [];
+  for (const d of diags) {
+    const isBuildkit = BUILDKIT_RULE_BY_NAME.has(d.rule);
+    const ins = insAt(d.line);
+    const comments = ins?.prevComments ?? [];
+    const ignored = new Set<string>();
+    const hadolintIgnored = new Set<string>();
+    for (const c of comments) {
+      const m = /^strata-ignore\s+([\w/,.\s-]+)$/.exec(c);
+      if (m) for (const id of m[1].split(/[,\s]+/)) if (id) ignored.add(id);
+      const h = /^hadolint\s+ignore\s*=\s*([\w,\s]+)/i.exec(c);
+      if (h) for (const code of h[1].split(',')) hadolintIgnored.add(code.trim());
+      if (!isBuildkit) {
+        const dir = parseDirectiveLine(c, '');
+        if (dir?.name === 'check') for (const id of skipList(dir.value)) ignored.add(id);
+      }
+    }
+    if (ignored.has(d.rule) || ignored.has('all')) continue;
+    if (!isBuildkit && fileSkips.has(d.rule)) continue;
+    if (d.equivalents.some((c) => hadolintIgnored.has(c) || globalIgnored.has(c))) continue;
+    // Settings: for BuildKit and syntax ids (our rules were filtered before running).
+    if (isBuildkit || d.rule.startsWith('syntax/')) {
+      const s = effectiveSetting(d.rule, d.severity, d.equivalents, config, settings);
+      if (s === 'off') continue;
+      d.severity = s as Severity;
+    } else {
+      const s = effectiveSetting(d.rule, d.severity, d.equivalents, config, settings);
+      if (s === 'off') continue;
+      d.severity = s as Severity;
+    }
+    out.push(d);
+  }
+  return out;
+}
+
+function skipList(value: string): string[] {
+  const v = value.split(' ')[0];
+  for (const part of v.split(';')) {
+    const [k, val] = part.split('=');
+    if (k?.trim() === 'skip' && val) return val.split(',').map((s) => s.trim()).filter(Boolean);
+  }
+  return [];
 }
 
 export function countLines(text: string): number {

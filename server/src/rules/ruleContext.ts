@@ -42,6 +42,8 @@ export interface RuleContext {
   /** Global ARGs before the first FROM. */
   globalArgs: ScanInstruction[];
   context: ContextReader | undefined;
+  /** The Dockerfile's path relative to the build context. */
+  dockerfilePath: string;
   /** The RUN's shell script, or null (exec form, non-POSIX shell, parse error). */
   shell(ins: ScanInstruction): ShellScript | null;
   /** All shell commands of a RUN, or [] . */
@@ -91,7 +93,7 @@ export function buildStages(scan: DockerfileScan): { stages: StageInfo[]; global
   return { stages, globalArgs };
 }
 
-export function createRuleContext(scan: DockerfileScan, context: ContextReader | undefined, report: (f: Finding) => void): RuleContext {
+export function createRuleContext(scan: DockerfileScan, context: ContextReader | undefined, report: (f: Finding) => void, dockerfilePath = 'Dockerfile'): RuleContext {
   const { stages, globalArgs } = buildStages(scan);
   const stageByLine = new Map<number, StageInfo>();
   for (const st of stages) for (const ins of st.body) stageByLine.set(ins.startLine, st);
@@ -135,6 +137,7 @@ export function createRuleContext(scan: DockerfileScan, context: ContextReader |
     stages,
     globalArgs,
     context,
+    dockerfilePath,
     shell,
     commands: (ins) => shell(ins)?.commands ?? [],
     stageOf: (ins) => stageByLine.get(ins.startLine),

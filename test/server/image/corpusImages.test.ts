@@ -61,7 +61,7 @@ describe('corpus images: docker save archives match SOURCES.tsv', () => {
       for (const i of img.info.images) assert.ok(i.layers.every((l) => l.status === 'read'), `${i.ref}: ${i.layers.map((l) => l.error).join()}`);
       const comps = /layer compression: ([a-z,]+)/.exec(r.notes)![1]!.split(',');
       // "tar" in the notes = uncompressed; "other" = a layer that is empty or neither (go-containerregistry's empty layer)
-      const seen = new Set(img.info.images.flatMap((i) => i.layers.map((l) => (l.compression === 'none' ? 'tar' : l.compression))));
+      const seen = new Set<string>(img.info.images.flatMap((i) => i.layers.map((l) => (l.compression === 'none' ? 'tar' : l.compression))));
       for (const c of comps.filter((x) => x !== 'other')) assert.ok(seen.has(c), `compression ${c} in ${[...seen]}`);
       const whiteouts = num(r.notes, /(\d+) whiteout file\(s\)/) ?? 0;
       assert.equal(img.info.images.reduce((s, _, k) => s + countKinds(img, k).deleted, 0), whiteouts);

@@ -50,11 +50,11 @@ describe('TextMate grammar: instructions and comments', () => {
     expectScopes(t, 'AS', ['keyword.other.as.dockerfile']);
     expectScopes(t, 'build', ['entity.name.type.stage.dockerfile']);
   });
-  cases('ARG names with and without defaults, ENV pairs, LABEL keys', 'ARG A=1 B\nENV PATH="/x:$PATH"\nLABEL org.title="t"\n', (t) => {
+  cases('ARG names with and without defaults, ENV pairs, LABEL keys', 'ARG A=1 B\nENV PATH="/x:$HOME"\nLABEL org.title="t"\n', (t) => {
     expectScopes(t, 'A', ['variable.other.definition.dockerfile'], 0);
     expectScopes(t, 'B', ['variable.other.definition.dockerfile'], 0);
     expectScopes(t, 'PATH', ['variable.other.definition.dockerfile'], 1);
-    expectScopes(t, 'PATH', [VAR, 'string.quoted.double.dockerfile'], 1);
+    expectScopes(t, 'HOME', [VAR, 'string.quoted.double.dockerfile'], 1);
     expectScopes(t, 'org.title', ['entity.other.attribute-name.label.dockerfile']);
   });
 });

@@ -57,7 +57,8 @@ export async function tokenize(text: string): Promise<Token[]> {
 
 /** The scopes of the first token (from line `line`, if given) whose text is `text`. */
 export function scopesOf(tokens: Token[], text: string, line?: number): string[] {
-  const t = tokens.find((x) => x.text === text && (line === undefined || x.line === line));
+  // A CRLF file's "\r" is part of the last token of each line; compare without it.
+  const t = tokens.find((x) => x.text.replace(/\r$/, '') === text && (line === undefined || x.line === line));
   if (!t) {
     const seen = tokens.filter((x) => line === undefined || x.line === line).map((x) => JSON.stringify(x.text)).join(' ');
     throw new Error(`no token ${JSON.stringify(text)}${line === undefined ? '' : ` on line ${line}`}; tokens: ${seen}`);

@@ -17,7 +17,7 @@ export const copyDockerfile: StrataRule = {
   check(ctx) {
     // Needs the build context: without a context reader nothing can be said.
     if (!ctx.context) return;
-    const dockerfile = (ctx as { dockerfilePath?: string }).dockerfilePath ?? 'Dockerfile';
+    const dockerfile = ctx.dockerfilePath;
     const ignoreText = ctx.context.readFile('.dockerignore');
     const ignore = ignoreText !== undefined ? new DockerIgnore(ignoreText) : null;
     if (ignore?.excludes(dockerfile)) return;

@@ -1,0 +1,254 @@
+/**
+ * Image reader benchmark: open time of a large image (all layer trees) against the standard tools in the same run.
+ *
+ *   docker-archive (uncompressed layers)  vs  `tar -tf` of every layer tar
+ *   OCI gzip                              vs  serial `gzip -dc | tar -t` of every layer
+ *   OCI zstd                              vs  `zstd -dc | tar -t` of every layer (ours with `zstd -dc` and with fzstd)
+ *   layer list (metadata only), peak RSS (each measurement in a fresh child process), bytes per entry (heap delta)
+ *
+ * The image: a Debian bookworm `debootstrap --variant=minbase` rootfs imported into the real engine plus an
+ * `apt-get install` layer, saved with `docker save` and converted with skopeo — when an engine (DOCKER_HOST) and
+ * debootstrap are available. Otherwise a synthetic image made with real tar/gzip/zstd (the output says which).
+ * Everything is cached under /var/tmp/strata-bench (STRATA_BENCH_DIR) so reruns are fast.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { openImage } from '../server/src/image/imageReader';
+
+const DIR = process.env.STRATA_BENCH_DIR ?? '/var/tmp/strata-bench';
+const DOCKER = process.env.STRATA_DOCKER ?? '/usr/bin/docker';
+const RUNS = Number(process.env.STRATA_BENCH_RUNS ?? 2);
+
+function sh(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {}): string {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 30, ...opts, env: { ...process.env, ...opts.env } });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${(r.stderr ?? '').slice(-500)}`);
+  return r.stdout;
+}
+
+function have(cmd: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+}
+
+interface Archives {
+  kind: string;
+  docker: string;
+  ociGzip: string;
+  ociZstd: string;
+}
+
+// ---------------------------------------------------------------------------------------------------- the image
+
+function engineImage(): Archives | null {
+  const docker = path.join(DIR, 'bookworm-docker.tar');
+  const ociGzip = path.join(DIR, 'bookworm-oci-gzip.tar');
+  const ociZstd = path.join(DIR, 'bookworm-oci-zstd.tar');
+  const kind = 'engine: debootstrap --variant=minbase bookworm, imported, + apt-get install layer; docker save + skopeo';
+  if ([docker, ociGzip, ociZstd].every(existsSync)) return { kind, docker, ociGzip, ociZstd };
+  if (!process.env.DOCKER_HOST || !have('debootstrap') || !have('skopeo')) return null;
+  const rootfs = path.join(DIR, 'rootfs');
+  if (!existsSync(path.join(rootfs, 'usr/bin/apt-get'))) {
+    console.log('bench: debootstrap --variant=minbase bookworm (once, cached)…');
+    sh('debootstrap', ['--variant=minbase', 'bookworm', rootfs, 'http://deb.debian.org/debian']);
+  }
+  console.log('bench: importing the rootfs and installing packages with the engine (once, cached)…');
+  spawnSync('sh', ['-c', `tar -C '${rootfs}' -c . | '${DOCKER}' import - strata-bench/bookworm:1`], { stdio: 'inherit' });
+  const ctx = path.join(DIR, 'ctx');
+  mkdirSync(ctx, { recursive: true });
+  writeFileSync(path.join(ctx, 'Dockerfile'), [
+    'FROM strata-bench/bookworm:1',
+    'RUN apt-get update && apt-get install -y --no-install-recommends build-essential && rm -rf /var/lib/apt/lists/*',
+    'RUN apt-get update && apt-get install -y --no-install-recommends python3 && rm -rf /var/cache/apt',
+    '',
+  ].join('\n'));
+  sh(DOCKER, ['build', '-q', '-t', 'strata-bench/bookworm-dev:1', ctx]);
+  sh(DOCKER, ['save', '-o', docker, 'strata-bench/bookworm-dev:1']);
+  sh('skopeo', ['copy', '-q', '--dest-compress', '--dest-compress-format', 'gzip', `docker-archive:${docker}`, `oci-archive:${ociGzip}:dev`]);
+  sh('skopeo', ['copy', '-q', '--dest-compress', '--dest-compress-format', 'zstd', `docker-archive:${docker}`, `oci-archive:${ociZstd}:dev`]);
+  return { kind, docker, ociGzip, ociZstd };
+}
+
+/** Fallback: ~57k entries over 4 layers from generated files, packed by real tar, gzip and zstd. */
+function syntheticImage(): Archives {
+  const base = path.join(DIR, 'synthetic');
+  const docker = path.join(base, 'docker.tar');
+  const ociGzip = path.join(base, 'oci-gzip.tar');
+  const ociZstd = path.join(base, 'oci-zstd.tar');
+  const kind = 'synthetic: 4 layers, ~57k entries, ~600 MB, packed with GNU tar/gzip/zstd';
+  if ([docker, ociGzip, ociZstd].every(existsSync)) return { kind, docker, ociGzip, ociZstd };
+  console.log('bench: generating a synthetic image (once, cached)…');
+  rmSync(base, { recursive: true, force: true });
+  const layers: string[] = [];
+  const sizes = [[20000, 12000], [20000, 9000], [15000, 8000], [2000, 20000]];
+  for (const [li, [files, avg]] of sizes.entries()) {
+    const root = path.join(base, `l${li}`);
+    // files of pseudo-random text (compresses like real binaries + text would, roughly 3:1)
+    sh('python3', ['-c', `
+import os, random
+random.seed(${li})
+root = ${JSON.stringify(root)}
+words = [bytes(random.choice(b'abcdefghijklmnopqrstuvwxyz') for _ in range(random.randint(2, 9))) for _ in range(4000)]
+for i in range(${files}):
+    d = os.path.join(root, 'usr', 'share', 'pkg%d' % (i % 700), 'sub%d' % (i % 7))
+    os.makedirs(d, exist_ok=True)
+    n = random.randint(1, ${avg} * 2)
+    chunks = []
+    size = 0
+    while size < n:
+        w = random.choice(words) + (os.urandom(8) if random.random() < 0.3 else b' ')
+        chunks.append(w); size += len(w)
+    open(os.path.join(d, 'f%d' % i), 'wb').write(b''.join(chunks)[:n])
+`]);
+    if (li === 3) sh('sh', ['-c', `mkdir -p '${root}/usr/share/pkg1' && touch '${root}/usr/share/pkg1/.wh..wh..opq' '${root}/usr/share/.wh.pkg2'`]);
+    const tar = path.join(base, `layer${li}.tar`);
+    sh('tar', ['-C', root, '--sort=name', '--owner=0', '--group=0', '-cf', tar, '.']);
+    rmSync(root, { recursive: true, force: true });
+    layers.push(tar);
+  }
+  // assemble docker-archive (legacy) and OCI archives around the layer tars with tar itself
+  const sha = (f: string) => sh('sha256sum', [f]).split(' ')[0]!;
+  const diffIds = layers.map(sha);
+  const cfg = JSON.stringify({ architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: diffIds.map((d) => `sha256:${d}`) }, history: layers.map((_, i) => ({ created_by: `synthetic layer ${i}` })) });
+  const stage = path.join(base, 'stage-docker');
+  mkdirSync(stage, { recursive: true });
+  const cfgHex = sh('sha256sum', ['-'], { input: cfg }).split(' ')[0]!;
+  writeFileSync(path.join(stage, `${cfgHex}.json`), cfg);
+  const layerPaths = diffIds.map((d, i) => {
+    mkdirSync(path.join(stage, d), { recursive: true });
+    sh('mv', [layers[i]!, path.join(stage, d, 'layer.tar')]);
+    return `${d}/layer.tar`;
+  });
+  writeFileSync(path.join(stage, 'manifest.json'), JSON.stringify([{ Config: `${cfgHex}.json`, RepoTags: ['synthetic:1'], Layers: layerPaths }]));
+  sh('tar', ['-C', stage, '-cf', docker, '.']);
+  for (const [c, out, mt] of [['gzip', ociGzip, 'tar+gzip'], ['zstd', ociZstd, 'tar+zstd']] as const) {
+    const oci = path.join(base, `stage-${c}`);
+    const blobs = path.join(oci, 'blobs/sha256');
+    mkdirSync(blobs, { recursive: true });
+    const descs = layerPaths.map((p) => {
+      const tmp = path.join(oci, 'tmp');
+      sh('sh', ['-c', `${c === 'gzip' ? 'gzip -6 -c' : 'zstd -3 -q -c'} '${path.join(stage, p)}' > '${tmp}'`]);
+      const d = sha(tmp);
+      sh('mv', [tmp, path.join(blobs, d)]);
+      return { mediaType: `application/vnd.oci.image.layer.v1.${mt}`, digest: `sha256:${d}`, size: statSync(path.join(blobs, d)).size };
+    });
+    writeFileSync(path.join(blobs, cfgHex), cfg);
+    const manifest = JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: `sha256:${cfgHex}`, size: cfg.length }, layers: descs });
+    const mHex = sh('sha256sum', ['-'], { input: manifest }).split(' ')[0]!;
+    writeFileSync(path.join(blobs, mHex), manifest);
+    writeFileSync(path.join(oci, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: `sha256:${mHex}`, size: manifest.length }] }));
+    writeFileSync(path.join(oci, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
+    sh('tar', ['-C', oci, '-cf', out, 'oci-layout', 'index.json', 'blobs']);
+    rmSync(oci, { recursive: true, force: true });
+  }
+  rmSync(stage, { recursive: true, force: true });
+  return { kind, docker, ociGzip, ociZstd };
+}
+
+// ---------------------------------------------------------------------------------------------------- baselines
+
+/** Extracts an archive's layer blobs once (for the baselines only; the reader never extracts anything). */
+function layerBlobs(archive: string): string[] {
+  const out = `${archive}.blobs`;
+  if (!existsSync(path.join(out, '.done'))) {
+    rmSync(out, { recursive: true, force: true });
+    mkdirSync(out, { recursive: true });
+    sh('tar', ['-C', out, '-xf', archive]);
+    writeFileSync(path.join(out, '.done'), '');
+  }
+  if (existsSync(path.join(out, 'index.json')) && !existsSync(path.join(out, 'manifest.json'))) {
+    const index = JSON.parse(readFileSync(path.join(out, 'index.json'), 'utf8'));
+    const m = JSON.parse(readFileSync(path.join(out, 'blobs/sha256', index.manifests[0].digest.slice(7)), 'utf8'));
+    return m.layers.map((l: { digest: string }) => path.join(out, 'blobs/sha256', l.digest.slice(7)));
+  }
+  const manifest = JSON.parse(readFileSync(path.join(out, 'manifest.json'), 'utf8'));
+  return manifest[0].Layers.map((l: string) => path.join(out, l));
+}
+
+function timeMs(fn: () => void): number {
+  let best = Infinity;
+  for (let i = 0; i < RUNS; i++) {
+    const t = process.hrtime.bigint();
+    fn();
+    best = Math.min(best, Number(process.hrtime.bigint() - t) / 1e6);
+  }
+  return best;
+}
+
+function pipeList(decompress: string, blobs: string[]): number {
+  return timeMs(() => {
+    for (const b of blobs) sh('sh', ['-c', `${decompress} '${b}' | tar -t > /dev/null`]);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------- ours
+
+interface ChildResult {
+  ms: number;
+  metaMs: number;
+  maxRssMB: number;
+  entries: number;
+  heapBytesPerEntry: number;
+}
+
+/** One measurement in a fresh process, so peak RSS belongs to this open alone. */
+function measure(archive: string, env: NodeJS.ProcessEnv = {}): ChildResult {
+  let best: ChildResult | null = null;
+  for (let i = 0; i < RUNS; i++) {
+    const out = sh(process.execPath, ['--expose-gc', __filename, '--child', archive], { env });
+    const r = JSON.parse(out.trim().split('\n').pop()!) as ChildResult;
+    if (!best || r.ms < best.ms) best = r;
+  }
+  return best!;
+}
+
+async function child(archive: string): Promise<void> {
+  const gc = (globalThis as { gc?: () => void }).gc ?? (() => undefined);
+  gc();
+  const heap0 = process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers;
+  let t = process.hrtime.bigint();
+  const meta = await openImage(archive, { metadataOnly: true });
+  const metaMs = Number(process.hrtime.bigint() - t) / 1e6;
+  await meta.close();
+  t = process.hrtime.bigint();
+  const img = await openImage(archive);
+  await img.done;
+  const ms = Number(process.hrtime.bigint() - t) / 1e6;
+  const failed = img.info.images.flatMap((i) => i.layers.filter((l) => l.status !== 'read'));
+  if (failed.length) throw new Error(`layers failed: ${failed.map((l) => l.error).join('; ')}`);
+  const entries = img.info.images.reduce((s, i) => s + i.layers.reduce((a, l) => a + (l.entryCount ?? 0), 0), 0);
+  gc();
+  const heap1 = process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers;
+  const maxRssMB = process.resourceUsage().maxRSS / 1024;
+  process.stdout.write(`${JSON.stringify({ ms, metaMs, maxRssMB, entries, heapBytesPerEntry: Math.round((heap1 - heap0) / entries) })}\n`);
+  await img.close();
+}
+
+async function main(): Promise<void> {
+  if (process.argv[2] === '--child') return child(process.argv[3]!);
+  mkdirSync(DIR, { recursive: true });
+  const a = engineImage() ?? syntheticImage();
+  console.log(`image: ${a.kind}`);
+  console.log(`  docker-archive ${(statSync(a.docker).size / 1e6).toFixed(0)} MB, OCI gzip ${(statSync(a.ociGzip).size / 1e6).toFixed(0)} MB, OCI zstd ${(statSync(a.ociZstd).size / 1e6).toFixed(0)} MB; best of ${RUNS} runs`);
+  const rows: string[] = [];
+  const report = (label: string, ours: ChildResult, baseLabel: string, baseMs: number, target: number) => {
+    const ratio = ours.ms / baseMs;
+    rows.push(`${label.padEnd(34)} ${ours.ms.toFixed(0).padStart(6)} ms  vs ${baseLabel.padEnd(24)} ${baseMs.toFixed(0).padStart(6)} ms  ratio ${ratio.toFixed(2)} (target ≤ ${target}) ${ratio <= target ? 'ok' : 'MISSED'}`);
+    rows.push(`${''.padEnd(34)} layer list ${ours.metaMs.toFixed(0)} ms (target ≤ 300), peak RSS ${ours.maxRssMB.toFixed(0)} MB (target ≤ 300), ${ours.entries} entries, ${ours.heapBytesPerEntry} B/entry`);
+  };
+  const dockerBlobs = layerBlobs(a.docker);
+  report('docker-archive: open + all trees', measure(a.docker), 'tar -tf each layer', timeMs(() => {
+    for (const b of dockerBlobs) sh('tar', ['-tf', b]);
+  }), 1.0);
+  const gz = layerBlobs(a.ociGzip);
+  report('OCI gzip: open + all trees', measure(a.ociGzip), 'gzip -dc | tar -t serial', pipeList('gzip -dc', gz), 0.75);
+  const zs = layerBlobs(a.ociZstd);
+  const zstdBase = pipeList('zstd -dc -q', zs);
+  report('OCI zstd (zstd -dc process)', measure(a.ociZstd, { STRATA_ZSTD: 'zstd' }), 'zstd -dc | tar -t', zstdBase, 1.0);
+  report('OCI zstd (fzstd, pure JS)', measure(a.ociZstd, { STRATA_ZSTD: 'fzstd' }), 'zstd -dc | tar -t', zstdBase, 1.0);
+  for (const r of rows) console.log(r);
+}
+
+main().catch((e) => {
+  console.error(`bench failed: ${(e as Error).message}`);
+  process.exit(1);
+});

@@ -1,0 +1,69 @@
+// An in-memory build context for the cache model's unit tests (the real one is exercised by test/engine/cache*.test.ts).
+import { createHash } from 'node:crypto';
+import type { ContextFs, ContextStat, EntryType } from '../../../server/src/cache/contextFs';
+
+export interface MemEntry { type?: EntryType; content?: string; mode?: number; link?: string; mtimeMs?: number; size?: number; error?: string }
+
+export class MemoryContext {
+  readonly entries = new Map<string, MemEntry>();
+  hashes = 0;
+  private ino = 1;
+  private readonly inos = new Map<string, number>();
+
+  constructor(files: Record<string, string | MemEntry>) {
+    for (const [p, e] of Object.entries(files)) this.set(p, e);
+  }
+
+  set(p: string, e: string | MemEntry): void {
+    const entry: MemEntry = typeof e === 'string' ? { content: e } : { ...e };
+    entry.mtimeMs ??= Date.now();
+    this.entries.set(p, entry);
+    if (!this.inos.has(p)) this.inos.set(p, this.ino++);
+    // Parents exist as dirs.
+    const parts = p.split('/');
+    for (let i = 1; i < parts.length; i++) {
+      const d = parts.slice(0, i).join('/');
+      if (!this.entries.has(d)) { this.entries.set(d, { type: 'dir' }); this.inos.set(d, this.ino++); }
+    }
+  }
+
+  delete(p: string): void {
+    for (const k of [...this.entries.keys()]) if (k === p || k.startsWith(p + '/')) this.entries.delete(k);
+  }
+
+  private typeOf(e: MemEntry): EntryType {
+    return e.type ?? (e.link !== undefined ? 'symlink' : 'file');
+  }
+
+  fs(): ContextFs {
+    const err = (code: string) => Object.assign(new Error(code), { code });
+    return {
+      list: async (rel) => {
+        if (rel && this.entries.get(rel)?.error) throw err(this.entries.get(rel)!.error!);
+        const prefix = rel ? rel + '/' : '';
+        return [...this.entries.keys()].filter((k) => k.startsWith(prefix) && k !== rel && !k.slice(prefix.length).includes('/')).map((k) => k.slice(prefix.length));
+      },
+      stat: async (rel): Promise<ContextStat> => {
+        if (rel === '') return { type: 'dir', mode: 0o755, size: 0, mtimeMs: 0, ino: 0 };
+        const e = this.entries.get(rel);
+        if (!e) throw err('ENOENT');
+        const type = this.typeOf(e);
+        return { type, mode: e.mode ?? (type === 'dir' ? 0o755 : 0o644), size: e.size ?? Buffer.byteLength(e.content ?? ''), mtimeMs: e.mtimeMs ?? 0, ino: this.inos.get(rel) ?? 0 };
+      },
+      readlink: async (rel) => {
+        const e = this.entries.get(rel);
+        if (!e || e.link === undefined) throw err('EINVAL');
+        return e.link;
+      },
+      hash: async (rel, signal) => {
+        signal?.throwIfAborted();
+        const e = this.entries.get(rel);
+        if (!e) throw err('ENOENT');
+        if (e.error && this.typeOf(e) === 'file') throw err(e.error);
+        this.hashes++;
+        return createHash('sha256').update(e.content ?? '').digest('hex');
+      },
+      readText: async (rel) => this.entries.get(rel)?.content ?? null,
+    };
+  }
+}

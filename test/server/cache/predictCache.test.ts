@@ -1,0 +1,189 @@
+import { describe, it } from 'node:test';
+import * as assert from 'node:assert/strict';
+import type { BuildRecord } from '../../../server/src/build/buildRecord';
+import type { BuildInputs } from '../../../server/src/cache/buildInputs';
+import { computeBuildInputs, type ImageResolver } from '../../../server/src/cache/computeBuildInputs';
+import { ContextIndex } from '../../../server/src/cache/contextIndex';
+import { predictCache, type Prediction } from '../../../server/src/cache/predictCache';
+import { crlf } from '../../support/paths';
+import { MemoryContext, type MemEntry } from './memoryContextFs';
+
+interface Opts { args?: Record<string, string>; target?: string | null; resolve?: ImageResolver; maxFileBytes?: number }
+
+async function snapshot(ctx: MemoryContext, dockerfile: string, o: Opts = {}, index?: ContextIndex): Promise<BuildInputs> {
+  const idx = index ?? new ContextIndex(ctx.fs(), { maxFileBytes: o.maxFileBytes });
+  await idx.scan();
+  return computeBuildInputs({
+    dockerfile: '/ctx/Dockerfile', context: '/ctx', dockerfileText: dockerfile, target: o.target ?? null,
+    buildArgs: o.args ?? {}, index: idx, resolveImage: o.resolve ?? (async (ref) => `sha256:${ref.length}`),
+  });
+}
+
+function record(inputs: BuildInputs): BuildRecord {
+  return {
+    version: 1, id: 'b1', builtAt: '2026-01-01T00:00:00Z', dockerfile: '/ctx/Dockerfile', context: '/ctx', target: inputs.target,
+    buildArgs: inputs.buildArgs, tags: [], inputs, steps: [], image: { id: null, layers: [{ diffId: 'sha256:x', size: 12_300_000, line: 3, createdBy: '' }] },
+    exitCode: 0, durationMs: 0,
+  };
+}
+
+/** v1 snapshot as baseline, apply `change`, predict v2. */
+async function scenario(files: Record<string, string | MemEntry>, v1: string, change: (c: MemoryContext) => void, v2 = v1, o1: Opts = {}, o2: Opts = o1): Promise<Prediction> {
+  const ctx = new MemoryContext(files);
+  const base = await snapshot(ctx, v1, o1);
+  change(ctx);
+  return predictCache(await snapshot(ctx, v2, o2), record(base));
+}
+
+const first = (p: Prediction) => p.instructions.find((i) => i.cache === 'miss' || i.cache === 'unknown');
+const at = (p: Prediction, line: number) => p.instructions.find((i) => i.line === line)!;
+
+const D = 'FROM base\nWORKDIR /app\nCOPY src/ ./src/\nARG V=1\nENV E=1\nRUN make\nLABEL a=b\n';
+const FILES = { 'src/main.txt': 'hello', 'src/lib/u.txt': 'u', 'other.txt': 'o' };
+
+for (const eol of ['LF', 'CRLF'] as const) {
+  const t = (s: string) => (eol === 'CRLF' ? crlf(s) : s);
+  describe(`predictCache (${eol})`, () => {
+    it('everything hits when nothing changed, with the baseline layer size', async () => {
+      const p = await scenario(FILES, t(D), () => {});
+      assert.deepEqual(p.instructions.map((i) => i.cache), ['hit', 'hit', 'hit', 'hit', 'hit', 'hit', 'hit']);
+      assert.equal(at(p, 3).size, 12_300_000);
+      assert.equal(at(p, 7).reason.code, 'config-only');
+    });
+    it('no baseline → unknown with no-baseline, never hit', async () => {
+      const ctx = new MemoryContext(FILES);
+      const p = predictCache(await snapshot(ctx, t(D)), null);
+      assert.ok(p.instructions.every((i) => i.cache === 'unknown' && i.reason.code === 'no-baseline'));
+    });
+    it('file-changed names the path; later steps re-run with parent-miss', async () => {
+      const p = await scenario(FILES, t(D), (c) => c.set('src/main.txt', 'v2'));
+      assert.deepEqual([first(p)!.line, first(p)!.reason.code, first(p)!.reason.paths], [3, 'file-changed', ['src/main.txt']]);
+      assert.deepEqual([at(p, 6).cache, at(p, 6).reason.message], ['miss', 're-runs: line 3 missed']);
+    });
+    it('file-added, file-removed, metadata-changed, empty dir', async () => {
+      assert.equal(first(await scenario(FILES, t(D), (c) => c.set('src/n.txt', 'n')))!.reason.code, 'file-added');
+      assert.equal(first(await scenario(FILES, t(D), (c) => c.delete('src/lib/u.txt')))!.reason.code, 'file-removed');
+      assert.equal(first(await scenario(FILES, t(D), (c) => c.set('src/main.txt', { content: 'hello', mode: 0o755 })))!.reason.code, 'metadata-changed');
+      assert.equal(first(await scenario(FILES, t(D), (c) => c.set('src/empty', { type: 'dir' })))!.reason.code, 'file-added');
+    });
+    it('mtime alone and unselected files change nothing', async () => {
+      assert.equal(first(await scenario(FILES, t(D), (c) => c.set('src/main.txt', { content: 'hello', mtimeMs: 5 }))), undefined);
+      assert.equal(first(await scenario(FILES, t(D), (c) => c.set('other.txt', 'o2'))), undefined);
+    });
+    it('.dockerignore exclusion → ignore-changed; edits of ignored files → nothing', async () => {
+      assert.equal(first(await scenario(FILES, t(D), (c) => c.set('.dockerignore', 'src/lib\n')))!.reason.code, 'ignore-changed');
+      const ig = { ...FILES, '.dockerignore': '**/*.md\n!src/keep.md\n', 'src/x.md': 'x', 'src/keep.md': 'k' };
+      assert.equal(first(await scenario(ig, t(D), (c) => c.set('src/x.md', 'x2'))), undefined);
+      assert.equal(first(await scenario(ig, t(D), (c) => c.set('src/keep.md', 'k2')))!.reason.code, 'file-changed');
+    });
+    it('ARG default change and --build-arg: arg-changed on the RUN, not on COPY', async () => {
+      const p = await scenario(FILES, t(D), () => {}, t(D.replace('ARG V=1', 'ARG V=2')));
+      assert.deepEqual([first(p)!.line, first(p)!.reason.code], [6, 'arg-changed']);
+      assert.equal(first(await scenario(FILES, t(D), () => {}, t(D), {}, { args: { V: '1' } })), undefined);
+      assert.equal(first(await scenario(FILES, t(D), () => {}, t(D), {}, { args: { V: '9' } }))!.reason.code, 'arg-changed');
+    });
+    it('ENV change → env-changed; LABEL/comment edits → nothing', async () => {
+      assert.equal(first(await scenario(FILES, t(D), () => {}, t(D.replace('ENV E=1', 'ENV E=2'))))!.reason.code, 'env-changed');
+      assert.equal(first(await scenario(FILES, t(D), () => {}, t(D.replace('LABEL a=b', 'LABEL a=c\n# note\nEXPOSE 80')))), undefined);
+    });
+    it('RUN text change → instruction-changed; WORKDIR change misses at WORKDIR', async () => {
+      assert.equal(first(await scenario(FILES, t(D), () => {}, t(D.replace('RUN make', 'RUN make all'))))!.reason.code, 'instruction-changed');
+      const p = await scenario(FILES, t(D), () => {}, t(D.replace('WORKDIR /app', 'WORKDIR /srv')));
+      assert.deepEqual([first(p)!.line, first(p)!.reason.code], [2, 'instruction-changed']);
+    });
+    it('base digest change → base-changed, everything after re-runs', async () => {
+      let digest = 'sha256:aaa';
+      const resolve: ImageResolver = async () => digest;
+      const ctx = new MemoryContext(FILES);
+      const base = await snapshot(ctx, t(D), { resolve });
+      digest = 'sha256:bbb';
+      const p = predictCache(await snapshot(ctx, t(D), { resolve }), record(base));
+      assert.deepEqual([first(p)!.line, first(p)!.reason.code], [1, 'base-changed']);
+      assert.equal(at(p, 3).reason.code, 'parent-miss');
+    });
+    it('ARG before FROM selects the base', async () => {
+      const d = 'ARG IMG=base:1\nFROM $IMG\nRUN x\n';
+      const p = await scenario({}, t(d), () => {}, t(d), {}, { args: { IMG: 'base:2' } });
+      assert.deepEqual([first(p)!.line, first(p)!.reason.code], [2, 'base-changed']);
+    });
+    const M = 'FROM base AS build\nRUN make\nFROM base AS unused\nCOPY other.txt /o\nFROM base AS app\nCOPY --from=build /out /out\n';
+    it('skipped stages, stage rename, COPY --from a stage that re-runs → unknown', async () => {
+      const p = await scenario(FILES, t(M), (c) => c.set('other.txt', 'changed'));
+      assert.deepEqual(p.instructions.map((i) => i.cache), ['hit', 'hit', 'skipped', 'skipped', 'hit', 'hit']);
+      const renamed = M.replace('AS build', 'AS compile').replace('--from=build', '--from=compile');
+      assert.equal(first(await scenario(FILES, t(M), () => {}, t(renamed))), undefined);
+      const r = await scenario(FILES, t(M), () => {}, t(M.replace('RUN make', 'RUN make 2')));
+      assert.deepEqual([at(r, 6).cache, at(r, 6).reason.code], ['unknown', 'stage-changed']);
+      const target = await scenario(FILES, t(M), () => {}, t(M), { target: 'unused' });
+      assert.deepEqual(target.instructions.map((i) => i.cache), ['skipped', 'skipped', 'hit', 'hit', 'skipped', 'skipped']);
+    });
+    it('circular --from and undefined variables give unknown/clear results, no crash', async () => {
+      const p = await scenario(FILES, t('FROM base AS a\nCOPY --from=b /x /x\nFROM base AS b\nCOPY --from=a /y /y\n'), () => {});
+      assert.equal(at(p, 2).cache, 'unknown');
+      assert.match(at(p, 2).reason.message, /circular/);
+      const u = await scenario(FILES, t('FROM base\nCOPY src/${NOPE}main.txt /m\n'), () => {});
+      assert.equal(at(u, 2).cache, 'hit');
+    });
+  });
+}
+
+describe('bad contexts give unknown with a reason', () => {
+  const D2 = 'FROM base\nCOPY . /all/\n';
+  it('FIFO and socket', async () => {
+    const p = await scenario({ 'a.txt': 'a', 'pipe': { type: 'fifo' } }, D2, () => {});
+    assert.deepEqual([at(p, 2).cache, at(p, 2).reason.message], ['unknown', 'pipe is a fifo; docker build cannot send it']);
+  });
+  it('unreadable file and unreadable dir', async () => {
+    const p = await scenario({ 'a.txt': 'a', 'secret': { content: 's', error: 'EACCES' } }, D2, () => {});
+    assert.match(at(p, 2).reason.message, /secret cannot be read \(EACCES\)/);
+    const q = await scenario({ 'a.txt': 'a', 'd/x': 'x', 'd': { type: 'dir', error: 'EACCES' } }, D2, () => {});
+    assert.match(at(q, 2).reason.message, /d cannot be listed/);
+  });
+  it('huge file over the hashing limit', async () => {
+    const p = await scenario({ 'big.bin': { content: '', size: 2 ** 30 } }, D2, () => {}, D2, { maxFileBytes: 1 << 20 });
+    assert.match(at(p, 2).reason.message, /over the 1048576-byte hashing limit/);
+  });
+  it('symlink loop is recorded by target, never followed', async () => {
+    const p = await scenario({ 'loop': { link: 'loop' }, 'a': { link: 'b' }, 'b': { link: 'a' } }, D2, (c) => c.set('a', { link: 'c' }));
+    assert.equal(at(p, 2).reason.code, 'file-changed');
+  });
+  it('file vanishing while hashed', async () => {
+    const ctx = new MemoryContext({ 'a.txt': 'a' });
+    const fs = ctx.fs();
+    const idx = new ContextIndex({ ...fs, hash: async () => { throw Object.assign(new Error('gone'), { code: 'ENOENT' }); } });
+    await idx.scan();
+    const inputs = await computeBuildInputs({ dockerfile: '/D', context: '/c', dockerfileText: D2, target: null, buildArgs: {}, index: idx });
+    assert.match(inputs.steps[1]!.problem!, /vanished/);
+  });
+  it('missing COPY source', async () => {
+    const p = await scenario({}, 'FROM base\nCOPY nope.txt /x\n', () => {});
+    assert.match(at(p, 2).reason.message, /not found in the build context/);
+  });
+});
+
+describe('incremental and cancellable hashing', () => {
+  it('after one edit only that file is rehashed', async () => {
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 200; i++) files[`src/f${i}.txt`] = `content ${i}`;
+    const ctx = new MemoryContext(files);
+    const idx = new ContextIndex(ctx.fs());
+    await snapshot(ctx, D, {}, idx);
+    assert.equal(ctx.hashes, 200);
+    ctx.set('src/f7.txt', { content: 'edited', mtimeMs: Date.now() + 1000 });
+    assert.equal(await idx.refresh(['src/f7.txt']), true);
+    const inputs = await computeBuildInputs({ dockerfile: '/D', context: '/c', dockerfileText: D, target: null, buildArgs: {}, index: idx });
+    assert.equal(ctx.hashes, 201);
+    assert.ok(inputs.steps[2]!.sources!.files['src/f7.txt']);
+    // A full rescan also reuses unchanged digests.
+    await idx.scan();
+    await computeBuildInputs({ dockerfile: '/D', context: '/c', dockerfileText: D, target: null, buildArgs: {}, index: idx });
+    assert.equal(ctx.hashes, 201);
+  });
+  it('an aborted snapshot rejects', async () => {
+    const ctx = new MemoryContext({ 'src/a': 'a' });
+    const idx = new ContextIndex(ctx.fs());
+    const ac = new AbortController();
+    ac.abort();
+    await assert.rejects(idx.scan(ac.signal), /abort/i);
+  });
+});
