@@ -96,7 +96,7 @@ async function main(): Promise<void> {
     const harness = path.join(dir, 'harness.js');
     fs.writeFileSync(harness, CHILD);
     // Same options as scripts/build.mjs --production.
-    const opts = { bundle: true, minify: true, platform: 'node', format: 'cjs', target: 'node20', external: ['vscode'], logLevel: 'warning', legalComments: 'none' } as const;
+    const opts = { bundle: true, minify: true, platform: 'node', format: 'cjs', target: 'node20', external: ['vscode'], logLevel: 'warning', legalComments: 'none' } satisfies esbuild.BuildOptions;
     const bundle = path.join(dir, 'dist/extension.js');
     await esbuild.build({ ...opts, entryPoints: [path.join(ROOT, 'client/src/extension.ts')], outfile: bundle });
     const floorSrc = path.join(dir, 'floor.js');

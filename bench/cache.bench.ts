@@ -5,7 +5,7 @@
 //  - memory: RSS after predicting a 10k- and a 100k-file context.
 // STRATA_BENCH_QUICK=1 skips the 100k context.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -38,7 +38,7 @@ function tarTime(dir: string): number {
 async function predict(dir: string, index: ContextIndex, scan: boolean): Promise<number> {
   const t = performance.now();
   if (scan) await index.scan();
-  const text = spawnSync('cat', [path.join(dir, 'Dockerfile')], { encoding: 'utf8' }).stdout;
+  const text = readFileSync(path.join(dir, 'Dockerfile'), 'utf8');
   const inputs = await computeBuildInputs({ dockerfile: path.join(dir, 'Dockerfile'), context: dir, dockerfileText: text, target: null, buildArgs: {}, index, resolveImage: async () => null });
   if (inputs.steps.length !== 30) throw new Error(`expected 30 steps, got ${inputs.steps.length}`);
   return performance.now() - t;

@@ -8,6 +8,7 @@ import { StrataLanguageClient } from './strataLanguageClient';
 import { registerBuild } from './build/registerBuild';
 import { PredictionController } from './prediction/predictionController';
 import { registerExplorer, type ExplorerApi } from './explorer/registerExplorer';
+import { registerContainers } from './containers/registerContainers';
 
 export interface StrataApi {
   /** The language client, started on demand (used by in-host tests and by other parts of the extension). */
@@ -31,6 +32,7 @@ export function activate(context: vscode.ExtensionContext): StrataApi {
     new PredictionController(context, languageClient),
   );
   const explorer = registerExplorer(context, languageClient, log);
+  registerContainers(context, languageClient, explorer);
   // The server starts on the first Dockerfile (this activation event) or on the first command that needs it.
   if (vscode.workspace.textDocuments.some((d) => d.languageId === 'dockerfile')) void languageClient.get();
   context.subscriptions.push(vscode.workspace.onDidOpenTextDocument((d) => {

@@ -82,6 +82,9 @@ for (const eol of ['LF', 'CRLF'] as const) {
       assert.equal(again.code, 0, again.stderr);
       assert.deepEqual(again.json!.record.steps.filter((s) => s.instruction !== 'FROM').map((s) => s.outcome), ['cached', 'cached', 'cached']);
       assert.notEqual(again.json!.record.id, rec.id);
+      // The cache model's prediction (against the first build) was compared with what BuildKit did.
+      assert.match((again.json as unknown as { prediction: string[] }).prediction[0] ?? '', /^\d+\/\d+ steps as predicted/);
+      assert.match(again.stderr, /strata: \d+\/\d+ steps as predicted/);
       assert.match(again.stderr, /strata: built sha256:[0-9a-f]+ in [\d.]+ s: .*\d cached; record /);
     });
 

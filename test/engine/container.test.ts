@@ -226,10 +226,10 @@ describe('containers on the real engine', () => {
   it('an unknown container and an unreachable engine: one-line CLI errors, exit 2', () => {
     const cli = (env: NodeJS.ProcessEnv, name: string) => spawnSync(process.execPath, [path.join(DIST, 'cli.js'), 'inspect', '--container', name, '--json'], { encoding: 'utf8', env });
     const missing = cli(process.env, `no-such-container-${ID}`);
-    assert.equal(missing.status, 2);
+    assert.equal(missing.status, 2, missing.stderr);
     assert.equal(missing.stderr.trim(), `strata: no-such-container-${ID}: no such container: no-such-container-${ID}`);
     const gone = cli({ ...process.env, DOCKER_HOST: `unix://${work}/nothing.sock` }, NAME);
-    assert.equal(gone.status, 2);
+    assert.equal(gone.status, 2, gone.stderr);
     assert.match(gone.stderr.trim(), /^strata: .+: cannot reach the Docker engine at DOCKER_HOST=unix:\/\/.*nothing\.sock/);
     assert.equal(gone.stderr.trim().split('\n').length, 1);
   });

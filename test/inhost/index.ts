@@ -12,7 +12,9 @@ import * as path from 'node:path';
 import Mocha from 'mocha';
 
 function report(event: Record<string, unknown>): void {
-  console.log('STRATA_INHOST ' + JSON.stringify(event));
+  // console.error: when VS Code runs extension tests from a launcher, the workbench forwards only error-level
+  // extension-host console entries to the page console (desktop VS Code writes them to stderr).
+  console.error('STRATA_INHOST ' + JSON.stringify(event));
 }
 
 export function run(): Promise<void> {

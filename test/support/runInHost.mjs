@@ -29,6 +29,22 @@ const CHROMIUM_ARGS = [
   '--disable-features=LocalNetworkAccessChecks',
 ];
 
+// Opened in the packaged-extension check; shows the grammar (directive, flags, substitution, heredoc, exec form) and
+// one Strata diagnostic (the unknown instruction FOO) in the screenshots.
+const SHOWCASE_DOCKERFILE = `# syntax=docker/dockerfile:1
+FROM busybox:1 AS build
+ARG VERSION=1.0
+RUN --mount=type=cache,target=/root/.cache \\
+    echo "building \${VERSION:-dev}" > /version
+RUN <<EOF
+set -e
+echo "a heredoc body: $HOME"
+EOF
+FOO bar
+COPY --from=build --chmod=755 /version /app/version
+CMD ["cat", "/app/version"]
+`;
+
 /** @returns {Promise<{passed: number, failed: number}>} */
 export async function runInHost({ root, log = (s) => console.log(s) }) {
   const codeServer = findCodeServer(root, log);
@@ -87,12 +103,8 @@ async function phaseInHostSuite({ root, codeServer, browser, index, counts, log,
         if (process.env.STRATA_INHOST_VERBOSE) log(`  [page] ${text}`);
         return;
       }
-      let ev;
-      try {
-        ev = JSON.parse(text.slice(at + PREFIX.length).trim());
-      } catch {
-        return; // an echo of the line in another format; the JSON copy is the one we count
-      }
+      const ev = jsonAt(text, at + PREFIX.length);
+      if (!ev) return;
       if (ev.event === 'pass') { seen.passed++; log(`  ✔ ${ev.title} (${ev.ms ?? 0} ms)`); }
       else if (ev.event === 'fail') { seen.failed++; log(`  ✖ ${ev.title}\n${indent(ev.error)}`); }
       else if (ev.event === 'end') done(ev);
@@ -141,7 +153,7 @@ async function phaseVsix({ root, codeServer, browser, counts, log, shots }) {
   log('in-host: strata.vsix in code-server');
   const server = await startCodeServer({
     codeServer, log,
-    files: { 'Dockerfile': 'FROM busybox:1 AS build\nARG VERSION=1.0\nRUN --mount=type=cache,target=/root/.cache \\\n    echo "building ${VERSION:-dev}"   # a comment\nFOO bar\nCOPY --from=build --chmod=755 /bin/sh /app/sh\nCMD ["/app/sh", "-c", "echo hi"]\n' },
+    files: { Dockerfile: SHOWCASE_DOCKERFILE },
     beforeStart: async (dirs) => {
       await check('npm run package writes strata.vsix', async () => {
         if (!process.env.STRATA_VSIX) {
@@ -303,6 +315,29 @@ function freePort() {
       s.close(() => resolve(port));
     });
   });
+}
+
+/**
+ * The JSON object that starts at `from` in a console message. The workbench decorates forwarded extension-host
+ * messages (`%c[Extension Host] %c…` plus style arguments), so the object is cut out by matching braces.
+ */
+function jsonAt(text, from) {
+  const start = text.indexOf('{', from);
+  if (start < 0) return null;
+  let depth = 0;
+  let inString = false;
+  for (let i = start; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === '{') depth++;
+    else if (c === '}' && --depth === 0) {
+      try { return JSON.parse(text.slice(start, i + 1)); } catch { return null; }
+    }
+  }
+  return null;
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

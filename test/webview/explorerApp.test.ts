@@ -31,7 +31,7 @@ describe('layer explorer in Chromium (dive fixture)', () => {
   });
 
   it('lists every layer with index, size, change count and command', async () => {
-    const layers = await x.page.$$eval('.layer', (rows) => rows.map((r) => [...r.querySelectorAll('span')].map((s) => s.textContent)));
+    const layers = await x.page.$$eval('.layer', (rows) => rows.map((r) => Array.from(r.querySelectorAll('span'), (s) => s.textContent)));
     assert.equal(layers.length, 14);
     assert.deepEqual(layers[7]!.slice(0, 1), ['7']);
     assert.equal(layers[7]![2], '4');
@@ -241,5 +241,13 @@ describe('layer explorer in Chromium (dive fixture)', () => {
     await x.page.waitForTimeout(100);
     assert.equal(await x.page.$$eval('.layer', (r) => r.length), 14, 'the page still shows the image');
     assert.deepEqual(x.dropped, []);
+  });
+
+  it('the host can select a layer and reveal a path; the page reports what it shows', async () => {
+    await x.post({ type: 'selectLayer', layer: 7, mode: 'layer', rangeStart: null, wastedOnly: false, reveal: 'root/example/somefile3.txt' });
+    await x.page.waitForFunction(() => document.querySelector('.tree .row.selected')?.getAttribute('data-path') === 'root/example/somefile3.txt', undefined, { timeout: 10_000 });
+    await x.page.waitForTimeout(400);
+    const row = x.rendered?.find((r) => r.path === 'root/example/somefile3.txt');
+    assert.deepEqual(row, { path: 'root/example/somefile3.txt', kind: 'deleted', badges: ['whiteout'] });
   });
 });

@@ -52,6 +52,7 @@ export class ExplorerApp {
       onSelect: (entry) => this.renderBreadcrumb(entry),
       onOpen: (entry) => void this.openPreview(entry),
       onChange: () => this.saveState(),
+      onRendered: (rows) => this.rpc.post({ type: 'rendered', layer: this.state.layer, mode: this.state.mode, rows }),
       onError: (message) => {
         this.treeError.textContent = message ?? '';
         this.treeError.hidden = message === null;
@@ -71,7 +72,14 @@ export class ExplorerApp {
       if (msg.mode) this.state.mode = msg.mode;
       if (msg.rangeStart !== null) this.state.rangeStart = msg.rangeStart;
       if (msg.wastedOnly !== null) this.state.wastedOnly = msg.wastedOnly;
+      if (msg.reveal !== null) {
+        // Expand every ancestor; the tree selects the path once its page arrives.
+        const parts = msg.reveal.split('/');
+        for (let i = 1; i < parts.length; i++) this.tree.model.expandedPaths.add(parts.slice(0, i).join('/'));
+        this.state.selected = msg.reveal;
+      }
       this.state.tab = 'files';
+      this.buildToolbar();
       this.refreshAll(true);
     }
   }

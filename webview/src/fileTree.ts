@@ -6,6 +6,7 @@ import type { DirectoryEntry, DirectoryPage } from '../../server/src/image/image
 import { el, icon } from './dom';
 import { entryIcon, entryTooltip, formatSize } from './format';
 import { TreeModel, type PageRequest, type Row } from './treeModel';
+import { MAX_RENDERED_ROWS, type RenderedRow } from '../../server/src/protocol/webviewMessages';
 import { pageRows, revealRow, visibleWindow } from './virtualWindow';
 
 export const ROW_HEIGHT = 22;
@@ -19,6 +20,8 @@ export interface FileTreeHost {
   onOpen(entry: DirectoryEntry): void;
   onChange(): void;
   onError(message: string | null): void;
+  /** After a render settles (debounced): the rows in view. */
+  onRendered(rows: RenderedRow[]): void;
 }
 
 export class FileTree {
@@ -38,6 +41,7 @@ export class FileTree {
   /** Time the first page of the current view was painted (ms, performance.now()), for the benchmark. */
   firstPaintAt = 0;
   private firstPaintPending = false;
+  private renderedTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly host: FileTreeHost) {
     this.element = el('div', 'tree');
@@ -126,11 +130,25 @@ export class FileTree {
     this.rowsLayer.replaceChildren(frag);
     this.rowsLayer.style.transform = `translateY(${win.first * ROW_HEIGHT}px)`;
     this.model.evict(win.first, win.last);
+    clearTimeout(this.renderedTimer);
+    this.renderedTimer = setTimeout(() => this.reportRendered(), 150);
     if (this.firstPaintPending && this.model.root.total !== null) {
       this.firstPaintPending = false;
       this.firstPaintAt = performance.now();
       this.element.setAttribute('aria-busy', 'false');
     }
+  }
+
+  private reportRendered(): void {
+    const win = visibleWindow(this.element.scrollTop, this.element.clientHeight || 600, ROW_HEIGHT, this.model.rowCount(), 0);
+    const rows: RenderedRow[] = [];
+    for (let i = win.first; i <= win.last && rows.length < MAX_RENDERED_ROWS; i++) {
+      const row = this.model.rowAt(i);
+      if (row?.kind !== 'entry' || !row.entry) continue;
+      const e = row.entry;
+      rows.push({ path: e.path, kind: e.kind, badges: rowBadges(e) });
+    }
+    this.host.onRendered(rows);
   }
 
   private fetchMissing(first: number, last: number): void {
@@ -183,9 +201,7 @@ export class FileTree {
     div.append(twistie, icon(entryIcon(e, row.expanded), 'type'), name);
     if (e.linkTarget !== null) div.append(el('span', 'link', `→ ${e.linkTarget}`));
     div.classList.add(`kind-${e.kind}`);
-    if (e.kind !== 'unchanged') div.append(el('span', `badge badge-${e.kind}`, e.kind === 'deleted' ? 'whiteout' : e.kind));
-    if (e.opaque && e.kind !== 'opaque') div.append(el('span', 'badge badge-opaque', 'opaque'));
-    if (e.wasted && e.kind !== 'deleted') div.append(el('span', 'badge badge-wasted', 'wasted'));
+    for (const b of rowBadges(e)) div.append(el('span', `badge badge-${b === 'whiteout' ? 'deleted' : b}`, b));
     div.append(el('span', 'size', e.type === 'file' || e.type === 'dir' || e.kind === 'deleted' ? formatSize(e.size) : ''));
     div.title = entryTooltip(e);
     div.dataset.path = e.path;
@@ -280,4 +296,13 @@ export class FileTree {
     }
     return true;
   }
+}
+
+/** Badge texts of a row: its change kind (a deletion reads "whiteout"), opaque, wasted. */
+export function rowBadges(e: DirectoryEntry): string[] {
+  const out: string[] = [];
+  if (e.kind !== 'unchanged') out.push(e.kind === 'deleted' ? 'whiteout' : e.kind);
+  if (e.opaque && e.kind !== 'opaque') out.push('opaque');
+  if (e.wasted && e.kind !== 'deleted') out.push('wasted');
+  return out;
 }

@@ -59,9 +59,9 @@ export function entryTooltip(e: DirectoryEntry): string {
 /** A history `created_by` shortened for a list: strips `/bin/sh -c #(nop) ` and BuildKit's `|N ARG=… ` prefix. */
 export function shortCommand(createdBy: string, max = 120): string {
   let s = createdBy.trim();
+  s = s.replace(/^\|\d+(?: [^ =]+=[^ ]*)* /, '');
   s = s.replace(/^\/bin\/sh -c #\(nop\)\s*/, '');
   s = s.replace(/^\/bin\/sh -c /, 'RUN ');
-  s = s.replace(/^\|\d+(?: [^ =]+=[^ ]*)* /, 'RUN ');
   s = s.replace(/\s+/g, ' ');
   return s.length > max ? s.slice(0, max - 1) + '…' : s;
 }

@@ -26,6 +26,10 @@ export class LayerExplorerPanel implements vscode.Disposable {
   private static readonly open = new Set<LayerExplorerPanel>();
   private readonly disposables: vscode.Disposable[] = [];
   private readonly inflight = new Map<number, vscode.CancellationTokenSource>();
+  /** What the page last reported showing (in-host tests read it; the page itself stays opaque). */
+  lastRendered: Extract<WebviewMessage, { type: 'rendered' }> | null = null;
+  private readonly renderedEmitter = new vscode.EventEmitter<void>();
+  readonly onDidRender = this.renderedEmitter.event;
 
   /** The panel already showing this image, if any. */
   static find(handle: string, image: number): LayerExplorerPanel | undefined {
@@ -71,9 +75,9 @@ export class LayerExplorerPanel implements vscode.Disposable {
   }
 
   /** Sidebar → page: show one layer (optionally in a mode / range / wasted-only). */
-  selectLayer(layer: number, mode: ViewMode | null = null, rangeStart: number | null = null, wastedOnly: boolean | null = null): void {
+  selectLayer(layer: number, mode: ViewMode | null = null, rangeStart: number | null = null, wastedOnly: boolean | null = null, reveal: string | null = null): void {
     this.panel.reveal();
-    this.post({ type: 'selectLayer', layer, mode, rangeStart, wastedOnly });
+    this.post({ type: 'selectLayer', layer, mode, rangeStart, wastedOnly, reveal });
   }
 
   private post(m: HostMessage): void {
@@ -93,6 +97,10 @@ export class LayerExplorerPanel implements vscode.Disposable {
     switch (m.type) {
       case 'ready': this.postImage(); return;
       case 'cancel': this.inflight.get(m.id)?.cancel(); return;
+      case 'rendered':
+        this.lastRendered = m;
+        this.renderedEmitter.fire();
+        return;
       case 'request': await this.onRequest(m); return;
     }
   }
@@ -137,6 +145,7 @@ export class LayerExplorerPanel implements vscode.Disposable {
     LayerExplorerPanel.open.delete(this);
     for (const c of this.inflight.values()) c.cancel();
     for (const d of this.disposables) d.dispose();
+    this.renderedEmitter.dispose();
   }
 }
 

@@ -8,13 +8,15 @@
 import { promises as fs, mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import type { BuildInputs } from '../cache/buildInputs';
+import { predictCache } from '../cache/predictCache';
 import { snapshotBuildInputs } from '../cache/snapshotBuildInputs';
 import type { DockerClient } from '../docker/dockerClient';
 import { DockerError } from '../docker/dockerError';
 import { acquireBuildLock } from './buildLock';
 import { BuildProgressParser, builderError, type Vertex } from './buildProgressParser';
 import { BUILD_RECORD_VERSION, type BuildRecord, type BuildStepRecord } from './buildRecord';
-import { newBuildId, recordKey, saveBuildRecord } from './buildRecordStore';
+import { loadLatestBuildRecord, newBuildId, recordKey, saveBuildRecord } from './buildRecordStore';
 import { neededStages, parseDockerfileSteps, VERTEX_KEYWORDS, type DockerfileModel, type DockerfileStep } from './dockerfileSteps';
 import { mapImageLayers } from './imageLayerLines';
 import { VertexLineMapper, type VertexMapping } from './vertexLineMapper';
@@ -82,12 +84,12 @@ export class BuildInputError extends Error {
   }
 }
 
-/** Optional prediction hook: `strata predict`'s per-line answer for this build, computed before it starts. */
-export type PredictFn = (opts: BuildOptions, signal?: AbortSignal) => Promise<{ line: number; cache: string; reason?: { message?: string } }[] | null>;
+/** What the comparison needs from the cache model's per-line prediction (`PredictedInstruction`). */
+export interface PredictedLine { line: number; cache: string; reason?: { code?: string; message?: string }; explanation?: string[] }
 
 const KILL_GRACE_MS = 5000;
 
-export async function runBuild(docker: DockerClient, opts: BuildOptions, hooks: BuildHooks = {}, predict?: PredictFn): Promise<BuildResult> {
+export async function runBuild(docker: DockerClient, opts: BuildOptions, hooks: BuildHooks = {}): Promise<BuildResult> {
   const dockerfile = path.resolve(opts.dockerfile);
   const context = path.resolve(opts.context);
   await validateInputs(dockerfile, context);
@@ -99,10 +101,7 @@ export async function runBuild(docker: DockerClient, opts: BuildOptions, hooks: 
     const started = Date.now();
     const builtAt = new Date(started).toISOString();
     const inputs = await snapshotInputs({ ...opts, dockerfile, context }, hooks);
-    const predicted = predict ? await predict({ ...opts, dockerfile, context }, hooks.signal).catch((e) => {
-      hooks.onNotice?.(`prediction unavailable: ${(e as Error).message}`);
-      return null;
-    }) : null;
+    const predicted = await predictBefore(inputs, opts.stateDir, { dockerfile, context, target: opts.target }, hooks);
     const useBuildx = await docker.hasBuildx();
     const iidfile = path.join(tmp, 'iid');
     const args = buildArgs(useBuildx, { ...opts, dockerfile, context }, iidfile);
@@ -163,7 +162,7 @@ export async function runBuild(docker: DockerClient, opts: BuildOptions, hooks: 
         hooks.onNotice?.(`could not save the build record in ${opts.stateDir}: ${(e as Error).message}`);
       }
     }
-    const prediction = predicted ? comparePrediction(predicted, steps) : [];
+    const prediction = predicted && !cancelled ? comparePrediction(predicted, steps) : [];
     for (const p of prediction) hooks.onNotice?.(p);
     return { exitCode, cancelled, record, recordFile, diagnostics, error, prediction };
   } finally {
@@ -189,8 +188,24 @@ async function snapshotInputs(opts: BuildOptions, hooks: BuildHooks): Promise<un
       ...(hooks.signal ? { signal: hooks.signal } : {}),
     });
   } catch (e) {
-    if (hooks.signal?.aborted) throw e;
+    if (hooks.signal?.aborted) throw new DockerError('aborted', 'cancelled before docker started');
     hooks.onNotice?.(`cache inputs could not be recorded (${(e as Error).message}); the next prediction will have no baseline`);
+    return null;
+  }
+}
+
+/**
+ * The cache model's prediction for this build, against the previous record (loaded before this build replaces it).
+ * Computed from the same snapshot that becomes this build's `inputs`, so "predicted vs actual" compares like with like.
+ */
+async function predictBefore(inputs: unknown, stateDir: string, key: { dockerfile: string; context: string; target: string | null }, hooks: BuildHooks): Promise<PredictedLine[] | null> {
+  if (!inputs) return null;
+  try {
+    const loaded = await loadLatestBuildRecord(stateDir, key);
+    if (!loaded.record) return null; // first build: nothing to compare with (the notice is the prediction's business)
+    return predictCache(inputs as BuildInputs, loaded.record, loaded.notice).instructions;
+  } catch (e) {
+    hooks.onNotice?.(`prediction unavailable: ${(e as Error).message}`);
     return null;
   }
 }
@@ -338,23 +353,25 @@ function failureDiagnostics(model: DockerfileModel, mapper: VertexLineMapper, ve
 
 /**
  * "Predicted vs actual": compares the cache model's prediction (hit/miss per line) with what BuildKit did
- * (CACHED or built). Steps that did not run, or predictions of `unknown`/`skipped`, are not counted.
+ * (CACHED or built). FROM is left out (BuildKit reports a resolved base as DONE even when nothing changed), as are
+ * steps that did not run and predictions of `unknown`/`skipped`. The first line is the summary; each mismatch then
+ * gets a line with the model's reason code and explanation, which is what improving the model needs.
  */
-export function comparePrediction(predicted: { line: number; cache: string; reason?: { message?: string } }[], steps: BuildStepRecord[]): string[] {
+export function comparePrediction(predicted: PredictedLine[], steps: BuildStepRecord[]): string[] {
   let agree = 0;
   let total = 0;
   const mismatches: string[] = [];
+  const details: string[] = [];
   for (const s of steps) {
-    if (s.outcome !== 'cached' && s.outcome !== 'built') continue;
+    if (s.instruction === 'FROM' || (s.outcome !== 'cached' && s.outcome !== 'built')) continue;
     const p = predicted.find((x) => x.line === s.line);
     if (!p || (p.cache !== 'hit' && p.cache !== 'miss')) continue;
     total++;
     const actual = s.outcome === 'cached' ? 'hit' : 'miss';
-    if (p.cache === actual) agree++;
-    else mismatches.push(`line ${s.line} predicted ${p.cache}, was a ${actual}: ${s.vertex}${p.reason?.message ? ` (model: ${p.reason.message})` : ''}`);
+    if (p.cache === actual) { agree++; continue; }
+    mismatches.push(`line ${s.line} predicted ${p.cache}, was a ${actual}: ${s.vertex}${p.reason?.message ? ` (model: ${p.reason.message})` : ''}`);
+    details.push(`mismatch at line ${s.line}: model said ${p.cache} [${p.reason?.code ?? 'no reason'}]${p.explanation?.length ? `; inputs: ${p.explanation.join(' | ')}` : ''}`);
   }
   if (total === 0) return [];
-  return [`${agree}/${total} steps as predicted${mismatches.length ? `; ${mismatches.join('; ')}` : ''}`];
+  return [`${agree}/${total} steps as predicted${mismatches.length ? `; ${mismatches.join('; ')}` : ''}`, ...details];
 }
-
-export { DockerError };

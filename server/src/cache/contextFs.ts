@@ -30,7 +30,9 @@ export interface ContextFs {
  * loop every few milliseconds, so the server stays responsive. Big files are streamed.
  */
 export function nodeContextFs(root: string): ContextFs {
-  const abs = (rel: string) => (rel ? path.join(root, rel) : root);
+  const base = path.resolve(root);
+  // Relative paths come from our own walk (clean, slash-separated): concatenation is enough and much cheaper.
+  const abs = (rel: string) => (rel ? `${base}/${rel}` : base);
   return {
     list: async (rel) => readdirSync(abs(rel)),
     async stat(rel) {
@@ -45,7 +47,8 @@ export function nodeContextFs(root: string): ContextFs {
       if (size !== undefined && size <= SMALL_FILE) return hashSmallSync(abs(rel), size);
       return new Promise<string>((resolve, reject) => {
         const h = createHash('sha256');
-        const s = createReadStream(abs(rel), { highWaterMark: 1 << 20, signal, flags: fsConstants.O_RDONLY | fsConstants.O_NONBLOCK });
+        // O_NONBLOCK: if the entry was swapped for a FIFO since lstat, open must not block forever.
+        const s = createReadStream(abs(rel), { highWaterMark: 1 << 20, signal, fd: openSync(abs(rel), fsConstants.O_RDONLY | fsConstants.O_NONBLOCK) });
         s.on('data', (b) => h.update(b));
         s.on('error', reject);
         s.on('end', () => resolve(h.digest('hex')));

@@ -231,6 +231,7 @@ export class ContextIndex {
           this.lastYield = performance.now();
           await new Promise((r) => setImmediate(r));
           signal?.throwIfAborted();
+          if (next >= items.length) break; // another worker took the rest meanwhile
         }
         await fn(items[next++]!);
       }

@@ -40,6 +40,10 @@ export async function buildCommand(args: ParsedArgs, io: CliIO): Promise<number>
   } catch (e) {
     if (e instanceof BuildInputError) throw new CliError(e.what, e.why);
     if (e instanceof BuildBusyError) throw new CliError('build', e.message);
+    if (e instanceof DockerError && e.kind === 'aborted') {
+      io.err(`strata: build: ${e.message}`);
+      return 130;
+    }
     if (e instanceof DockerError) throw new CliError('build', e.message);
     throw e;
   } finally {

@@ -4,17 +4,17 @@
  * reader over the result. Everything the reader offers (kinds against the merged lower tree, merged view, wasted
  * bytes, the layer explorer) therefore works on the writable layer unchanged.
  */
-import { createWriteStream, promises as fsp } from 'node:fs';
+import { promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { DockerError } from '../docker/dockerError';
 import type { ImageReaderLimits, OpenedImage, OpenImage } from '../image/imageModel';
 import { appendLayerToArchive } from './archiveAppend';
 import { commitPreview, writableChanges } from './commitPreview';
 import type { ContainerEngine } from './containerEngine';
 import type { ContainerInspection, ContainerProgress, ContainerSummary } from './containerModel';
+import { streamToFile } from './streamToFile';
 import { writeWritableLayer } from './writableLayerWriter';
 
 export interface InspectContainerOptions {
@@ -54,7 +54,7 @@ export async function inspectContainer(engine: ContainerEngine, ref: string, ope
         cb(null, chunk);
       },
     });
-    await Promise.all([pipeline(saved.stream, count, createWriteStream(archive), signal ? { signal } : {}), saved.exited]);
+    await streamToFile(saved, [count], archive, signal);
 
     const layerFile = path.join(dir, 'writable.tar');
     const exported = engine.exportStream(container.id, signal);
@@ -104,6 +104,7 @@ export async function inspectContainer(engine: ContainerEngine, ref: string, ope
   } catch (e) {
     await image?.close().catch(() => undefined);
     await fsp.rm(dir, { recursive: true, force: true });
+    if (signal?.aborted) throw new DockerError('aborted', 'cancelled');
     throw e;
   }
 }

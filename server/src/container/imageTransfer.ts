@@ -3,12 +3,12 @@
  * never buffered), and a file streamed into `docker load`. Both report bytes as they go and stop on abort, leaving
  * no partial file behind.
  */
-import { createWriteStream, promises as fsp } from 'node:fs';
+import { promises as fsp } from 'node:fs';
 import { Transform, type Duplex } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { DockerError } from '../docker/dockerError';
 import type { ContainerEngine, LoadResult } from './containerEngine';
+import { streamToFile } from './streamToFile';
 
 export interface SaveOptions {
   gzip?: boolean;
@@ -40,14 +40,7 @@ export async function saveImageToFile(engine: ContainerEngine, refs: string[], f
   });
   const stages: Duplex[] = [count];
   if (opts.gzip) stages.push(createGzip({ level: 6 }));
-  try {
-    await Promise.all([pipeline([saved.stream, ...stages, createWriteStream(file)], opts.signal ? { signal: opts.signal } : {}), saved.exited]);
-  } catch (e) {
-    saved.stream.destroy();
-    await fsp.rm(file, { force: true });
-    if (opts.signal?.aborted) throw new DockerError('aborted', 'cancelled');
-    throw await saved.exited.then(() => e, (de: unknown) => de);
-  }
+  await streamToFile(saved, stages, file, opts.signal);
   const { size } = await fsp.stat(file);
   return { file, archiveBytes: bytes, fileBytes: size };
 }

@@ -1,19 +1,21 @@
 /**
- * Hashes a byte range of a file off the main thread when it can: in a worker thread running dist/imageWorker.js
- * (bundled next to cli.js / server.js), else (tests running from source bundles) with async reads on the main thread.
+ * The image reader's worker threads (dist/imageWorker.js, bundled next to cli.js / server.js): hashing file ranges
+ * and reading whole compressed layers off the main thread. When the worker script is not there (tests running
+ * from source bundles) `workersAvailable()` is false and callers do the work on the main thread.
  */
 import { createReadStream, existsSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { HashJob, HashReply } from './imageWorker';
+import type { HashJob, LayerJob, WorkerReply } from './imageWorker';
+import type { TarHeader } from './tarParser';
 
 const POOL_SIZE = 2;
 let pool: Worker[] | null = null;
 let next = 0;
 let jobId = 0;
-const pending = new Map<number, { resolve: (r: { hex: string; read: number }) => void; reject: (e: Error) => void }>();
 let inFlight = 0;
+const handlers = new Map<number, (r: WorkerReply) => void>();
 
 function workerScript(): string | null {
   const candidates = [process.env.STRATA_IMAGE_WORKER, path.join(__dirname, 'imageWorker.js')].filter((x): x is string => !!x);
@@ -22,22 +24,15 @@ function workerScript(): string | null {
 
 function getPool(): Worker[] | null {
   if (pool) return pool;
+  if (process.env.STRATA_IMAGE_WORKERS === '0') return null;
   const script = workerScript();
   if (!script) return null;
   pool = Array.from({ length: POOL_SIZE }, () => {
     const w = new Worker(script);
-    w.unref(); // never keeps the CLI alive
-    w.on('message', (r: HashReply) => {
-      const p = pending.get(r.id);
-      if (!p) return;
-      pending.delete(r.id);
-      if (--inFlight === 0) for (const x of pool ?? []) x.unref();
-      if ('error' in r) p.reject(new Error(r.error));
-      else p.resolve(r);
-    });
+    w.unref(); // never keeps a process alive by itself
+    w.on('message', (r: WorkerReply) => handlers.get(r.id)?.(r));
     w.on('error', (e) => {
-      for (const [, p] of pending) p.reject(e);
-      pending.clear();
+      for (const [id, h] of handlers) h({ id, kind: 'error', message: e.message });
       pool = null;
     });
     return w;
@@ -45,16 +40,36 @@ function getPool(): Worker[] | null {
   return pool;
 }
 
+export function workersAvailable(): boolean {
+  return getPool() !== null;
+}
+
+/** Runs one job on a worker; `onReply` sees every reply until it returns true (job finished). */
+function run(job: Omit<HashJob, 'id'> | Omit<LayerJob, 'id'>, onReply: (r: WorkerReply) => boolean, signal?: AbortSignal): () => void {
+  const workers = getPool()!;
+  const id = ++jobId;
+  const w = workers[next++ % workers.length]!;
+  if (inFlight++ === 0) for (const x of workers) x.ref();
+  const abort = () => w.postMessage({ kind: 'cancel', id });
+  signal?.addEventListener('abort', abort, { once: true });
+  handlers.set(id, (r) => {
+    if (!onReply(r)) return;
+    handlers.delete(id);
+    signal?.removeEventListener('abort', abort);
+    if (--inFlight === 0) for (const x of pool ?? []) x.unref();
+  });
+  w.postMessage({ ...job, id });
+  return abort;
+}
+
 export async function hashFileRange(file: string, offset: number, size: number, algorithm: string): Promise<{ hex: string; read: number }> {
-  const workers = getPool();
-  if (workers) {
-    const id = ++jobId;
-    const w = workers[next++ % workers.length]!;
-    inFlight++;
-    w.ref(); // keep the process alive while a job runs
+  if (getPool()) {
     return new Promise((resolve, reject) => {
-      pending.set(id, { resolve, reject });
-      w.postMessage({ id, file, offset, size, algorithm } satisfies HashJob);
+      run({ kind: 'hash', file, offset, size, algorithm }, (r) => {
+        if (r.kind === 'hashed') resolve(r);
+        else if (r.kind === 'error') reject(new Error(r.message));
+        return true;
+      });
     });
   }
   const hash = createHash(algorithm);
@@ -66,4 +81,27 @@ export async function hashFileRange(file: string, offset: number, size: number, 
     }
   }
   return { hex: hash.digest('hex'), read };
+}
+
+export type LayerWorkerResult = Extract<WorkerReply, { kind: 'layer-done' }>;
+
+/** Reads a compressed layer in a worker; headers arrive in batches through `onHeaders` (in tar order). */
+export function readLayerInWorker(job: Omit<LayerJob, 'id' | 'kind'>, onHeaders: (h: TarHeader[]) => void, signal?: AbortSignal): Promise<LayerWorkerResult> {
+  return new Promise((resolve, reject) => {
+    const cancel = run({ kind: 'layer', ...job }, (r) => {
+      if (r.kind === 'entries') {
+        try {
+          onHeaders(r.headers);
+        } catch (e) {
+          reject(e);
+          cancel(); // e.g. the entry limit: stop the worker's job too
+          return true;
+        }
+        return false;
+      }
+      if (r.kind === 'layer-done') resolve(r);
+      else if (r.kind === 'error') reject(Object.assign(new Error(r.message), { why: r.fatalWhy }));
+      return true;
+    }, signal);
+  });
 }

@@ -79,6 +79,7 @@ export class ImageTree {
   generation = 0;
   private explicitCount = 0;
   private readonly absoluteWarned: boolean[] = [];
+  private readonly lastAncestors: ({ segs: string[]; nodes: number[] } | undefined)[] = [];
 
   constructor(readonly layerCount: number, private readonly limits: TreeLimits) {
     if (layerCount > 65535) throw new ImageReadError('image', `${layerCount} layers (at most 65535 are supported)`);
@@ -245,15 +246,23 @@ export class ImageTree {
       }
     }
     if (depth === 0 && !(flags & F_OPAQUE)) return; // the root itself ("./"): always a directory
-    // Parent directories: implied entries where the layer has none.
+    // Parent directories: implied entries where the layer has none. Tar entries come grouped by directory, so the
+    // ancestors of the previous entry of this layer (already checked and present in it) are reused.
     let node = 0;
-    for (let i = 0; i < depth - 1; i++) {
+    const cache = (this.lastAncestors[layer] ??= { segs: [], nodes: [] });
+    let i = 0;
+    while (i < depth - 1 && i < cache.segs.length && cache.segs[i] === segs[i]) node = cache.nodes[i++]!;
+    cache.segs.length = cache.nodes.length = i;
+    for (; i < depth - 1; i++) {
       node = this.child(node, segs[i]!, true);
+      cache.segs.push(segs[i]!);
+      cache.nodes.push(node);
       const pe = this.entryInLayer(node, layer);
       if (pe < 0) {
         this.newEntry(node, layer, T_DIR, F_IMPLIED);
       } else if (this.eType.data[pe] !== T_DIR || this.eFlags.data[pe]! & F_WHITEOUT) {
         this.warn(layer, `${clip(dn.text)}: below ${this.nodePath(node)}, which this layer made a ${this.eFlags.data[pe]! & F_WHITEOUT ? 'whiteout' : TYPE_NAMES[this.eType.data[pe]!]}; skipped`);
+        cache.segs.length = cache.nodes.length = 0;
         return;
       }
     }

@@ -84,6 +84,7 @@ export interface PaxOverrides {
 }
 
 const latin1 = new TextDecoder('latin1');
+const NO_PAX: PaxOverrides = Object.freeze({});
 
 export function parsePax(data: Uint8Array): PaxOverrides {
   const out: PaxOverrides = {};
@@ -169,6 +170,8 @@ export class TarParser {
   private meta: { kind: number; buf: Uint8Array; fill: number } | null = null;
   private pendingPax: PaxOverrides = {};
   private globalPax: PaxOverrides = {};
+  private hasPendingPax = false;
+  private hasGlobalPax = false;
   private longName: Uint8Array | null = null;
   private longLink: Uint8Array | null = null;
   private ended = false;
@@ -261,8 +264,13 @@ export class TarParser {
     if (this.meta) {
       const { kind, buf } = this.meta;
       this.meta = null;
-      if (kind === 0x78) this.pendingPax = { ...this.pendingPax, ...parsePax(buf) };
-      else if (kind === 0x67) this.globalPax = { ...this.globalPax, ...parsePax(buf) };
+      if (kind === 0x78) {
+        this.pendingPax = { ...this.pendingPax, ...parsePax(buf) };
+        this.hasPendingPax = true;
+      } else if (kind === 0x67) {
+        this.globalPax = { ...this.globalPax, ...parsePax(buf) };
+        this.hasGlobalPax = true;
+      }
       else if (kind === 0x4c) this.longName = cstr(buf, 0, buf.length).slice();
       else if (kind === 0x4b) this.longLink = cstr(buf, 0, buf.length).slice();
     } else if (this.inEntry) {
@@ -289,8 +297,11 @@ export class TarParser {
       if (raw.size === 0) this.finishContent();
       return;
     }
-    const pax = { ...this.globalPax, ...this.pendingPax };
-    this.pendingPax = {};
+    const pax = this.hasGlobalPax || this.hasPendingPax ? { ...this.globalPax, ...this.pendingPax } : NO_PAX;
+    if (this.hasPendingPax) {
+      this.pendingPax = {};
+      this.hasPendingPax = false;
+    }
     const h: TarHeader = raw;
     h.dataOffset = dataOffset;
     if (this.longName) h.name = this.longName;

@@ -1,6 +1,11 @@
 /**
- * A guard around one known crash in dockerfile-ast 0.7.1, installed once when the language server starts.
+ * Two shims on dockerfile-ast 0.7.1, installed once when the language server (and its diagnostics worker) starts.
  *
+ * 1. `DockerfileParser.parse` remembers its last text and result. dockerfile-language-service parses the full text
+ *    again in every feature (hover, symbols, folding, highlight…), and an editor asks for several of them per
+ *    edit; with the memo they share one parse per document version. The AST is only read by those features.
+ *
+ * 2. A guard around one known crash:
  * `Instruction.getHeredocs` (behind `Run`/`Copy`/`Add.getHeredocs`) throws a TypeError (reading `getRange` of an
  * undefined heredoc definition) when an escaped line such as `\#h` follows `RUN \` and the file ends with a newline:
  * its scan thinks it left the instruction's first line and looks up a heredoc opener that does not exist. Every
@@ -8,6 +13,7 @@
  * kills dockerfile-language-server-nodejs. Such an instruction has no heredoc, so answering "no heredocs" is the
  * correct answer and lets those features give their normal result for the rest of the document.
  */
+import { DockerfileParser } from 'dockerfile-ast';
 import { Instruction } from 'dockerfile-ast/lib/instruction';
 
 const GUARDED = Symbol.for('strata.getHeredocsGuarded');
@@ -26,4 +32,17 @@ export function installAstShims(): void {
     }
   };
   proto[GUARDED] = true;
+
+  const parser = DockerfileParser as unknown as { parse: (text: string) => unknown };
+  const parse = parser.parse.bind(DockerfileParser);
+  let lastText: string | undefined;
+  let lastResult: unknown;
+  parser.parse = (text: string) => {
+    if (text !== lastText) {
+      lastText = undefined; // a throw below must not leave a stale pairing behind
+      lastResult = parse(text);
+      lastText = text;
+    }
+    return lastResult;
+  };
 }

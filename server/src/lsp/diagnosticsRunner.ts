@@ -9,6 +9,7 @@
  */
 import { Worker, parentPort } from 'node:worker_threads';
 import { checkDockerfile } from '../rules/checkDockerfile';
+import { installAstShims } from './astShims';
 import type { StrataDiagnostic } from '../rules/strataDiagnostic';
 import { toCheckOptions, type SerializableCheckOptions } from '../rules/checkSettings';
 
@@ -42,6 +43,7 @@ export function analyse(text: string, options?: SerializableCheckOptions): Diagn
 
 /** The worker side: answer each job with the diagnostics of its text. */
 export function runDiagnosticsWorker(): void {
+  installAstShims();
   parentPort?.on('message', (job: Job) => {
     let reply: WorkerReply;
     try {

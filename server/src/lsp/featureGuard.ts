@@ -28,6 +28,13 @@ export class FeatureGuard {
     }
   }
 
+  /** Logs a notice (not a failure) once per key. */
+  notice(key: string, message: string): void {
+    if (this.seen.has(key)) return;
+    this.seen.add(key);
+    this.log(message);
+  }
+
   record(feature: string, e: unknown): void {
     this.errorCounts[feature] = (this.errorCounts[feature] ?? 0) + 1;
     const msg = e instanceof Error ? e.message : String(e);

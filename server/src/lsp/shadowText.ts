@@ -16,9 +16,15 @@ export interface ShadowLimits {
   /** Characters kept from the end of a cut line (its continuation marker and closing quote/bracket live there). */
   keepTail: number;
   maxAnalysedChars: number;
+  /**
+   * Physical lines kept in one continued instruction; later continuation lines are blanked (the line that ends the
+   * instruction is kept, so the next instruction still starts where it did). dockerfile-ast re-scans a whole
+   * instruction in every feature, so a 10,000-line `RUN` costs seconds per request.
+   */
+  maxContinuedLines: number;
 }
 
-export const DEFAULT_SHADOW_LIMITS: ShadowLimits = { maxLineLength: 16_384, keepTail: 256, maxAnalysedChars: 2_000_000 };
+export const DEFAULT_SHADOW_LIMITS: ShadowLimits = { maxLineLength: 16_384, keepTail: 256, maxAnalysedChars: 2_000_000, maxContinuedLines: 1_000 };
 
 interface CutLine {
   /** Length of the original line (without its line break). */
@@ -45,6 +51,8 @@ export class ShadowText {
       return;
     }
     const parts: string[] = [];
+    const escape = /^(?:[ \t]*#[^\n]*\n)*?[ \t]*#[ \t]*escape[ \t]*=[ \t]*`/i.test(original.slice(0, 4096)) ? 96 : 92;
+    let continued = 0; // physical lines so far in the current continued instruction
     let line = 0;
     let start = 0;
     let analysed = 0;
@@ -56,7 +64,10 @@ export class ShadowText {
       const breakLength = end >= original.length ? 0 : original.charCodeAt(end) === 13 && original.charCodeAt(end + 1) === 10 ? 2 : 1;
       const length = end - start;
       if (blankedFrom === -1 && analysed + length > limits.maxAnalysedChars) blankedFrom = line;
-      if (blankedFrom !== -1) {
+      const continues = endsWithEscape(original, start, end, escape);
+      const overlong = continued >= limits.maxContinuedLines && continues;
+      continued = continues ? continued + 1 : 0;
+      if (blankedFrom !== -1 || overlong) {
         if (length > 0) {
           this.cuts.set(line, { length, head: 0, tail: 0 });
           changed = true;
@@ -78,6 +89,12 @@ export class ShadowText {
     }
     this.text = changed ? parts.join('') : original;
     this.blankedFrom = blankedFrom;
+  }
+
+  /** Whether a line of the original was blanked in the shadow (nothing computed on the shadow is about it). */
+  isBlanked(line: number): boolean {
+    const cut = this.cuts.get(line);
+    return cut !== undefined && cut.head === 0 && cut.tail === 0;
   }
 
   get isIdentity(): boolean {
@@ -130,4 +147,11 @@ export class ShadowText {
     visit(value);
     return value;
   }
+}
+
+/** Whether text[start, end) ends with the escape character (trailing blanks allowed): the instruction continues. */
+function endsWithEscape(text: string, start: number, end: number, escape: number): boolean {
+  let i = end - 1;
+  while (i >= start && (text.charCodeAt(i) === 32 || text.charCodeAt(i) === 9)) i--;
+  return i >= start && text.charCodeAt(i) === escape;
 }

@@ -109,9 +109,10 @@ export class StrataServer {
     const svc = this.service;
     c.onCompletion(h.handle('completion', [] as CompletionItem[], async (a, p) =>
       // Tag completion after `FROM image:` asks Docker Hub; never let an unreachable registry stall the editor.
-      a.map(await withTimeout(svc.computeCompletionItems(a.text, a.toShadow(p.position)), COMPLETION_TIMEOUT_MS, []))));
+      !h.withinLookupLimit(a, 'completion') ? []
+        : a.map(await withTimeout(svc.computeCompletionItems(a.text, a.toShadow(p.position)), COMPLETION_TIMEOUT_MS, []))));
     c.onCompletionResolve(h.plain('completionResolve', {} as CompletionItem, (item) => svc.resolveCompletionItem(item)));
-    c.onHover(h.handle('hover', null, async (a, p) => mergeHover(a.map(svc.computeHover(a.text, a.toShadow(p.position))),
+    c.onHover(h.handle('hover', null, async (a, p) => mergeHover(h.withinLookupLimit(a, 'hover') ? a.map(svc.computeHover(a.text, a.toShadow(p.position))) : null,
       await g.runAsync('predictionHover', null, () => this.annotations.hover(a.document, p.position)))));
     // Cache predictions (annotations.ts): CodeLens or inlay hints per instruction, settings from the client.
     c.onCodeLens(h.handle('codeLens', [], (a) => this.annotations.codeLenses(a.document)));
@@ -122,19 +123,21 @@ export class StrataServer {
       const doc = docs.get(p.uri);
       return doc ? this.annotations.predict(doc) : null;
     }));
-    c.onSignatureHelp(h.handle('signatureHelp', null, (a, p) => svc.computeSignatureHelp(a.text, a.toShadow(p.position))));
+    c.onSignatureHelp(h.handle('signatureHelp', null, (a, p) => (h.withinLookupLimit(a, 'signatureHelp') ? svc.computeSignatureHelp(a.text, a.toShadow(p.position)) : null)));
     c.onDocumentSymbol(h.handle('documentSymbol', [], (a, p) => h.memo(a, 'documentSymbol', () => a.map(svc.computeSymbols(p.textDocument, a.text)))));
     c.onFoldingRanges(h.handle('foldingRange', [], (a) => h.memo(a, 'foldingRange', () => a.map(svc.computeFoldingRanges(a.text)))));
     c.onDocumentFormatting(h.handle('formatting', [], (a, p) => a.map(svc.format(a.text, p.options))));
     c.onDocumentRangeFormatting(h.handle('rangeFormatting', [], (a, p) => a.map(svc.formatRange(a.text, a.shadowRange(p.range), p.options))));
     c.onDocumentOnTypeFormatting(h.handle('onTypeFormatting', [], (a, p) => a.map(svc.formatOnType(a.text, a.toShadow(p.position), p.ch, p.options))));
-    c.onPrepareRename(h.handle('prepareRename', null, (a, p) => a.map(svc.prepareRename(a.text, a.toShadow(p.position)))));
+    c.onPrepareRename(h.handle('prepareRename', null, (a, p) => (h.withinLookupLimit(a, 'prepareRename') ? a.map(svc.prepareRename(a.text, a.toShadow(p.position))) : null)));
     c.onRenameRequest(h.handle('rename', null, (a, p) => {
+      if (!h.withinLookupLimit(a, 'rename')) return null;
       const edits = a.map(svc.computeRename(p.textDocument, a.text, a.toShadow(p.position), p.newName));
       return { changes: { [p.textDocument.uri]: edits } };
     }));
-    c.onDefinition(h.handle('definition', null, (a, p) => a.map(svc.computeDefinition(p.textDocument, a.text, a.toShadow(p.position)))));
+    c.onDefinition(h.handle('definition', null, (a, p) => (h.withinLookupLimit(a, 'definition') ? a.map(svc.computeDefinition(p.textDocument, a.text, a.toShadow(p.position))) : null)));
     c.onReferences(h.handle('references', [] as Location[], (a, p) => {
+      if (!h.withinLookupLimit(a, 'references')) return [];
       // The service's highlights are exactly the in-file references of a stage name or variable.
       const at = a.toShadow(p.position);
       const highlights = svc.computeHighlightRanges(a.text, at);
@@ -143,7 +146,7 @@ export class StrataServer {
         .filter((x) => p.context.includeDeclaration || !defn || !sameRange(x.range, defn.range))
         .map((x) => Location.create(p.textDocument.uri, x.range)));
     }));
-    c.onDocumentHighlight(h.handle('documentHighlight', [], (a, p) => a.map(svc.computeHighlightRanges(a.text, a.toShadow(p.position)))));
+    c.onDocumentHighlight(h.handle('documentHighlight', [], (a, p) => (h.withinLookupLimit(a, 'documentHighlight') ? a.map(svc.computeHighlightRanges(a.text, a.toShadow(p.position))) : [])));
     c.onDocumentLinks(h.handle('documentLink', [], (a) => a.map(svc.computeLinks(a.text))));
     c.onDocumentLinkResolve(h.plain('documentLinkResolve', {} as DocumentLink, (link) => svc.resolveLink(link)));
     // Our own linear producer on the real text (see semanticTokens.ts): no shadow needed, memoised per version.
@@ -270,7 +273,10 @@ export class StrataServer {
       for (const r of ruleErrors) this.guard.record(r.rule === 'diagnostics' ? 'diagnostics' : `rule ${r.rule}`, new Error(r.message));
       const now = this.documents.get(uri);
       if (now && now.version === version && !state.dirty) {
-        const lsp = this.guard.run('diagnostics', [] as Diagnostic[], () => diagnostics.map((d) => toLspDiagnostic(shadow.mapDiagnostic(d), now)));
+        // Lines blanked in the shadow (see shadowText.ts) carry no findings of their own; drop what was said about them.
+        const lsp = this.guard.run('diagnostics', [] as Diagnostic[], () => diagnostics
+          .filter((d) => !shadow.isBlanked(d.line))
+          .map((d) => toLspDiagnostic(shadow.mapDiagnostic(d), now)));
         void this.connection.sendDiagnostics({ uri, version, diagnostics: lsp });
       }
     } finally {

@@ -85,8 +85,14 @@ export interface ExplorerState {
   scrollTop: number;
 }
 
+/** One row as the page shows it (reported to the host after rendering, capped). */
+export interface RenderedRow { path: string; kind: EntryKindBadge; badges: string[] }
+export const MAX_RENDERED_ROWS = 200;
+
 export type WebviewMessage =
   | { type: 'ready' }
+  /** What the tree shows now (debounced): lets the host and in-host tests see the page without reaching into it. */
+  | { type: 'rendered'; layer: number; mode: ViewMode; rows: RenderedRow[] }
   | { type: 'request'; id: number; method: RequestMethod; params: unknown }
   | { type: 'cancel'; id: number };
 
@@ -98,7 +104,7 @@ export type HostMessage =
   | { type: 'reply'; id: number; ok: true; result: unknown }
   | { type: 'reply'; id: number; ok: false; error: string }
   /** Sidebar → webview: select a layer (context menu "open layer in explorer"). */
-  | { type: 'selectLayer'; layer: number; mode: ViewMode | null; rangeStart: number | null; wastedOnly: boolean | null };
+  | { type: 'selectLayer'; layer: number; mode: ViewMode | null; rangeStart: number | null; wastedOnly: boolean | null; reveal: string | null };
 
 // ---------------------------------------------------------------------------------------------------------------
 // Validation
@@ -155,6 +161,11 @@ export function parseWebviewMessage(x: unknown): WebviewMessage | null {
   switch (x.type) {
     case 'ready': return { type: 'ready' };
     case 'cancel': return isInt(x.id) ? { type: 'cancel', id: x.id } : null;
+    case 'rendered': {
+      const ok = isInt(x.layer) && MODES.includes(x.mode as string) && Array.isArray(x.rows) && x.rows.length <= MAX_RENDERED_ROWS
+        && x.rows.every((r) => isObj(r) && isStr(r.path) && KINDS.includes(r.kind as string) && Array.isArray(r.badges) && r.badges.length <= 4 && r.badges.every((b) => isStr(b, 32)));
+      return ok ? { type: 'rendered', layer: x.layer as number, mode: x.mode as ViewMode, rows: x.rows as RenderedRow[] } : null;
+    }
     case 'request': {
       if (!isInt(x.id) || !METHODS.includes(x.method as string)) return null;
       const method = x.method as RequestMethod;
@@ -184,8 +195,8 @@ export function parseHostMessage(x: unknown): HostMessage | null {
       return null;
     case 'selectLayer':
       return isInt(x.layer) && (x.mode === null || MODES.includes(x.mode as string)) && (x.rangeStart === null || isInt(x.rangeStart))
-        && (x.wastedOnly === null || isBool(x.wastedOnly))
-        ? { type: 'selectLayer', layer: x.layer, mode: x.mode as ViewMode | null, rangeStart: x.rangeStart as number | null, wastedOnly: x.wastedOnly as boolean | null }
+        && (x.wastedOnly === null || isBool(x.wastedOnly)) && (x.reveal === null || isStr(x.reveal))
+        ? { type: 'selectLayer', layer: x.layer, mode: x.mode as ViewMode | null, rangeStart: x.rangeStart as number | null, wastedOnly: x.wastedOnly as boolean | null, reveal: x.reveal as string | null }
         : null;
     default: return null;
   }

@@ -72,7 +72,14 @@ describe('build runner helpers', () => {
     ];
     assert.deepEqual(comparePrediction([
       { line: 1, cache: 'hit' }, { line: 2, cache: 'hit', reason: { message: 'no file changed' } }, { line: 3, cache: 'miss' }, { line: 4, cache: 'miss' },
-    ], steps), ['2/3 steps as predicted; line 2 predicted hit, was a miss: [2/3] COPY . . (model: no file changed)']);
+    ], steps), [
+      '1/2 steps as predicted; line 2 predicted hit, was a miss: [2/3] COPY . . (model: no file changed)',
+      'mismatch at line 2: model said hit [no reason]',
+    ]);
+    assert.deepEqual(comparePrediction([{ line: 2, cache: 'miss', reason: { code: 'file-changed', message: 'a changed' } }, { line: 3, cache: 'hit', reason: { code: 'unchanged', message: 'same' }, explanation: ['key: RUN make'] }], steps), [
+      '1/2 steps as predicted; line 3 predicted hit, was a miss: [3/3] RUN make (model: same)',
+      'mismatch at line 3: model said hit [unchanged]; inputs: key: RUN make',
+    ]);
     assert.deepEqual(comparePrediction([{ line: 1, cache: 'unknown' }], steps), []);
   });
 });

@@ -26,7 +26,7 @@ async function tarOf(entries: Entry[]): Promise<Buffer> {
   }
   pack.finalize();
   const chunks: Buffer[] = [];
-  for await (const c of pack) chunks.push(Buffer.from(c));
+  for await (const c of pack) chunks.push(Buffer.from(c as Uint8Array));
   return Buffer.concat(chunks);
 }
 
@@ -36,7 +36,7 @@ async function listTar(buf: Buffer): Promise<Array<{ name: string; type: string;
   const done = (async () => {
     for await (const e of ex) {
       const chunks: Buffer[] = [];
-      for await (const c of e) chunks.push(Buffer.from(c));
+      for await (const c of e) chunks.push(Buffer.from(c as Uint8Array));
       out.push({ name: e.header.name, type: e.header.type, size: e.header.size, mode: e.header.mode, data: Buffer.concat(chunks).toString() });
     }
   })();
@@ -61,7 +61,7 @@ async function dockerArchive(layers: Buffer[], tags: string[]): Promise<Buffer> 
   for (const e of entries) pack.entry({ name: e.name, size: e.data.length, mode: 0o644 }, e.data);
   pack.finalize();
   const chunks: Buffer[] = [];
-  for await (const c of pack) chunks.push(Buffer.from(c));
+  for await (const c of pack) chunks.push(Buffer.from(c as Uint8Array));
   return Buffer.concat(chunks);
 }
 

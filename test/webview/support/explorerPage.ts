@@ -31,6 +31,8 @@ export interface ExplorerPage {
   requests: Array<{ method: string; params: unknown }>;
   /** `compare` requests the page made (the real host opens a VS Code diff). */
   compares: unknown[];
+  /** The last `rendered` report from the page. */
+  rendered: Array<{ path: string; kind: string; badges: string[] }> | null;
   /** Largest number of entries sent in one reply. */
   maxEntriesPerReply: number;
   post(m: HostMessage): Promise<void>;
@@ -78,7 +80,7 @@ export async function openExplorerPage(browser: Browser, archivePath: string, op
 
   const page = await browser.newPage({ viewport: options.viewport ?? { width: 1200, height: 800 } });
   const result: ExplorerPage = {
-    page, archive, dropped: [], requests: [], compares: [], maxEntriesPerReply: 0,
+    page, archive, dropped: [], requests: [], compares: [], maxEntriesPerReply: 0, rendered: null,
     post: (m) => page.evaluate((msg) => window.postMessage(msg, '*'), m as unknown as Record<string, unknown>),
     close: async () => {
       await page.close();
@@ -95,6 +97,7 @@ export async function openExplorerPage(browser: Browser, archivePath: string, op
       await result.post({ type: 'image', source: archivePath, title: path.basename(archivePath), image: 0, archive, status: 'done', error: null, restore: options.restore ?? null });
       return;
     }
+    if (m.type === 'rendered') result.rendered = m.rows;
     if (m.type !== 'request') return;
     result.requests.push({ method: m.method, params: m.params });
     let reply: HostMessage;
@@ -136,8 +139,8 @@ export function visibleRows(page: Page): Promise<VisibleRow[]> {
       .map((r) => ({
         name: r.querySelector('.name')?.textContent ?? '',
         path: (r as HTMLElement).dataset.path ?? '',
-        badges: [...r.querySelectorAll('.badge')].map((b) => b.textContent ?? ''),
-        classes: [...r.classList],
+        badges: Array.from(r.querySelectorAll('.badge'), (b) => b.textContent ?? ''),
+        classes: Array.from(r.classList),
         size: r.querySelector('.size')?.textContent ?? '',
         title: (r as HTMLElement).title,
         selected: r.classList.contains('selected'),

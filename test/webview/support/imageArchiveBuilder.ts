@@ -17,7 +17,7 @@ export interface TarEntrySpec {
 export async function tarBuffer(entries: TarEntrySpec[]): Promise<Buffer> {
   const p = pack();
   const chunks: Buffer[] = [];
-  p.on('data', (d: Buffer) => chunks.push(d));
+  p.on('data', (d: unknown) => { chunks.push(d as Buffer); });
   const ended = new Promise<void>((resolve, reject) => {
     p.on('end', () => resolve());
     p.on('error', reject);
@@ -29,7 +29,7 @@ export async function tarBuffer(entries: TarEntrySpec[]): Promise<Buffer> {
       p.entry({
         name: e.name, type, mode: e.mode ?? (type === 'directory' ? 0o755 : 0o644), uid: 0, gid: 0, mtime: new Date(0),
         ...(e.linkname !== undefined ? { linkname: e.linkname } : {}), ...(type === 'file' ? { size: body?.length ?? 0 } : {}),
-      }, type === 'file' ? body ?? Buffer.alloc(0) : undefined, (err) => (err ? reject(err) : resolve()));
+      }, type === 'file' ? body ?? Buffer.alloc(0) : Buffer.alloc(0), (err) => (err ? reject(err) : resolve()));
     });
   }
   p.finalize();

@@ -1,6 +1,6 @@
 import type { StrataRule, RuleContext, RuleFix } from '../ruleContext';
 import { atCommand, finalChain, runsIn } from '../ruleContext';
-import { aptInstall, removes } from '../packageCommands';
+import { aptInstall, isApt, removes } from '../packageCommands';
 import type { ScanInstruction } from '../dockerfileScan';
 
 /** Appends `&& rm -rf /var/lib/apt/lists/*` to a RUN's last line, when that is safe (no heredoc, no shell comment). */
@@ -28,7 +28,8 @@ export const aptListsKept: StrataRule = {
       if (ctx.hasCacheMount(ins, /\/var\/lib\/apt/)) continue;
       const cmds = ctx.commands(ins);
       const install = cmds.find(aptInstall);
-      if (!install || cmds.some((c) => removes(c, '/var/lib/apt/lists'))) continue;
+      // `apt-get dist-clean` (apt ≥ 3) removes the lists too.
+      if (!install || cmds.some((c) => removes(c, '/var/lib/apt/lists') || isApt(c, 'dist-clean'))) continue;
       ctx.report(atCommand(install, 'apt package lists from `apt-get update` stay in this layer: add `rm -rf /var/lib/apt/lists/*` to the same RUN',
         appendToRun(ctx, ins, 'rm -rf /var/lib/apt/lists/*', 'Remove apt lists in the same RUN')));
     }

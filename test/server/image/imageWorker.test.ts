@@ -1,0 +1,74 @@
+/**
+ * The worker-thread paths (dist/imageWorker.js): hashing uncompressed layers while the tree is built by seeking,
+ * and the opt-in decoding of compressed layers in workers (STRATA_IMAGE_LAYER_WORKERS=1) must give the same
+ * results and the same errors as the main-thread paths.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { DIST } from '../../support/paths';
+import { compress, dockerSaveLegacy, makeTar, ociFiles, sha256, tarOf, tempDir } from './imageFixtures';
+
+const WORKER = path.join(DIST, 'imageWorker.js');
+process.env.STRATA_IMAGE_WORKER = WORKER;
+process.env.STRATA_IMAGE_LAYER_WORKERS = '1';
+
+describe('image reader with worker threads', () => {
+  const tmp = tempDir();
+  let openImage: typeof import('../../../server/src/image/imageReader').openImage;
+  before(async () => {
+    assert.ok(existsSync(WORKER), `${WORKER} is built by scripts/build.mjs`);
+    ({ openImage } = await import('../../../server/src/image/imageReader'));
+  });
+  after(() => tmp.cleanup());
+  const layer = makeTar([{ name: 'etc/', type: 'dir' }, { name: 'etc/hosts', content: 'localhost' }, ...Array.from({ length: 4500 }, (_, i) => ({ name: `many/f${i}`, content: 'x' }))]);
+
+  for (const c of ['gzip', 'zstd', 'none'] as const) {
+    it(`reads ${c} layers and verifies them`, async () => {
+      const img = await openImage(tmp.write(`w-${c}.tar`, tarOf(ociFiles([{ tags: ['w:1'], layers: [layer] }], { compression: c }))));
+      await img.done;
+      const l = img.info.images[0]!.layers[0]!;
+      assert.equal(l.status, 'read', l.error ?? '');
+      assert.equal(l.compression, c);
+      assert.equal(l.entryCount, 4502);
+      assert.equal(img.listDirectory(0, 0, 'merged', 'many').total, 4500);
+      assert.equal(Buffer.from((await img.readFile(0, 0, 'etc/hosts')).bytes).toString(), 'localhost');
+      await img.close();
+    });
+  }
+
+  it('reports digest mismatches, corrupt data and limits from the worker', async () => {
+    const files = ociFiles([{ tags: ['w:1'], layers: [layer] }], { compression: 'gzip' });
+    const name = `blobs/sha256/${sha256(compress(layer, 'gzip')).slice(7)}`;
+    files[name] = gzipSync(makeTar([{ name: 'evil', content: 'x' }]));
+    let img = await openImage(tmp.write('w-mismatch.tar', tarOf(files)));
+    await img.done;
+    assert.match(img.info.images[0]!.layers[0]!.error ?? '', /blob digest mismatch/);
+    await img.close();
+    const bad = Buffer.from(compress(layer, 'gzip'));
+    bad.fill(0x55, 40, 80);
+    files[name] = bad;
+    img = await openImage(tmp.write('w-corrupt.tar', tarOf(files)));
+    await img.done;
+    assert.match(img.info.images[0]!.layers[0]!.error ?? '', /corrupt gzip data/);
+    await img.close();
+    files[name] = compress(layer, 'gzip');
+    img = await openImage(tmp.write('w-limit.tar', tarOf(files)), { limits: { maxExpandedBytes: 100_000 } });
+    await img.done;
+    assert.match(img.info.images[0]!.layers[0]!.error ?? '', /expands past the 100000-byte limit/);
+    await img.close();
+    img = await openImage(tmp.write('w-entries.tar', tarOf(files)), { limits: { maxEntries: 1000 } });
+    await img.done;
+    assert.match(img.info.images[0]!.layers[0]!.error ?? '', /more than 1000 entries/);
+    await img.close();
+  });
+
+  it('diffId mismatch of an uncompressed layer is found by the hashing worker', async () => {
+    const img = await openImage(tmp.write('w-diffid.tar', dockerSaveLegacy([{ tags: ['w:1'], layers: [layer], diffIds: [sha256(Buffer.from('x'))] }])));
+    await img.done;
+    assert.match(img.info.images[0]!.layers[0]!.error ?? '', /diffId mismatch/);
+    await img.close();
+  });
+});
