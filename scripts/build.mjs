@@ -2,7 +2,7 @@
 // the extension host (client), the language server, the CLI and the webview.
 // `--production` minifies (used by `npm run package`); sourcemaps always, for debugging.
 import * as esbuild from 'esbuild';
-import { rmSync, mkdirSync, cpSync, existsSync } from 'node:fs';
+import { rmSync, mkdirSync, cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
@@ -32,8 +32,14 @@ for (const e of entries) e.outdir = outdir;
 if (!watch) rmSync(outdir, { recursive: true, force: true });
 mkdirSync(outdir, { recursive: true });
 if (existsSync('webview/src/main.css')) cpSync('webview/src/main.css', `${outdir}/webview.css`);
-// The explorer webview may load only from dist/ and media/: ship the codicon font and css inside dist/.
-for (const f of ['codicon.css', 'codicon.ttf']) cpSync(`node_modules/@vscode/codicons/dist/${f}`, `${outdir}/codicons/${f}`);
+// The explorer webview loads only from dist/ (and media/): ship codicons as dist/codicon.css with the font inlined,
+// so the package's dist/*.css allow-list covers it and no node_modules path is exposed to the webview.
+{
+  const dir = 'node_modules/@vscode/codicons/dist';
+  const font = readFileSync(`${dir}/codicon.ttf`).toString('base64');
+  const css = readFileSync(`${dir}/codicon.css`, 'utf8').replace(/url\("\.\/codicon\.ttf[^"]*"\)/, `url("data:font/truetype;base64,${font}")`);
+  writeFileSync(`${outdir}/codicon.css`, css);
+}
 
 if (watch) {
   for (const e of entries) (await esbuild.context(e)).watch();

@@ -139,7 +139,7 @@ describe('strata build: stages, args, contexts, faults', () => {
 
   it('build args reach the build and the record', () => {
     const p = project({ Dockerfile: `FROM ${BASE}\nARG GREETING=hi\nRUN echo "$GREETING-${process.pid}" > /g\n` });
-    const r = build(p, ['--build-arg', 'GREETING=hello']);
+    const r = build(p, ['--build-arg', 'GREETING=hello', '-t', tag('args')]);
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(r.json!.record.buildArgs, { GREETING: 'hello' });
     const run = r.json!.record.steps.find((s) => s.instruction === 'RUN')!;
@@ -150,7 +150,7 @@ describe('strata build: stages, args, contexts, faults', () => {
   it('a Dockerfile outside the context builds (docker -f allows it)', () => {
     const ctx = project({ 'a.txt': `outside ${process.pid} ${Date.now()}\n` });
     const df = project({ 'Build.dockerfile': `FROM ${BASE}\nCOPY a.txt /a\n` });
-    const r = strata(['build', '--context', ctx.dir, '--file', path.join(df.dir, 'Build.dockerfile'), '--state-dir', ctx.state, '--json']);
+    const r = strata(['build', '--context', ctx.dir, '--file', path.join(df.dir, 'Build.dockerfile'), '--state-dir', ctx.state, '--json', '-t', tag('outside')]);
     assert.equal(r.code, 0, r.stderr);
     const json = JSON.parse(r.stdout) as { record: BuildRecord };
     assert.equal(json.record.dockerfile, path.join(df.dir, 'Build.dockerfile'));

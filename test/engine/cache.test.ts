@@ -80,6 +80,12 @@ RUN echo x > y
 ENV D=/d
 COPY src/main.txt $D/
 `;
+const D_USER_WD = `FROM {BASE}
+RUN echo {NONCE} > /nonce
+USER nobody
+WORKDIR /wd
+RUN id > /tmp/id
+`;
 const D_BASE = `ARG B={BASE}
 FROM $B
 RUN echo {NONCE} > /nonce
@@ -144,6 +150,7 @@ const CASES: Case[] = [
   { name: '--build-arg of an undeclared ARG', dockerfile: D_ARGS, files: COPY_FILES, change: async () => {}, args2: { NOPE: 'x' }, expect: null },
   { name: 'ENV value changes', dockerfile: D_ARGS, files: COPY_FILES, change: dfEdit('ENV E=1', 'ENV E=2'), expect: 'env-changed', line: 8 },
   { name: 'USER changes', dockerfile: D_ARGS, files: COPY_FILES, change: dfEdit('USER nobody', 'USER root'), expect: 'user-changed', line: 10 },
+  { name: 'USER changes before a WORKDIR', dockerfile: D_USER_WD, change: dfEdit('USER nobody', 'USER root'), expect: 'user-changed', line: 4 },
   { name: 'WORKDIR changes', dockerfile: D_FLAGS, files: COPY_FILES, change: dfEdit('WORKDIR /w', 'WORKDIR /w2'), expect: 'instruction-changed', line: 3 },
   { name: 'COPY --chmod changes', dockerfile: D_FLAGS, files: COPY_FILES, change: dfEdit('--chmod=644', '--chmod=600'), expect: 'instruction-changed', line: 4, crlf: true },
   { name: 'SHELL changes', dockerfile: D_FLAGS, files: COPY_FILES, change: dfEdit('SHELL ["/bin/sh", "-c"]', 'SHELL ["/bin/sh", "-ec"]'), expect: 'shell-changed', line: 6 },

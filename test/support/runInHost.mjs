@@ -246,7 +246,11 @@ async function startCodeServer({ codeServer, env = {}, files = {}, beforeStart, 
     // The extension host must not inherit test-runner variables that change what node does.
     NODE_OPTIONS: '',
   };
-  const cleanupDirs = () => rmSync(base, { recursive: true, force: true, maxRetries: 3 });
+  // STRATA_INHOST_KEEP=1 keeps the temp dirs (code-server and extension host logs under user-data/logs/).
+  const cleanupDirs = () => {
+    if (process.env.STRATA_INHOST_KEEP) log(`in-host: kept ${base}`);
+    else rmSync(base, { recursive: true, force: true, maxRetries: 3 });
+  };
   if (beforeStart) {
     try {
       await beforeStart(dirs);

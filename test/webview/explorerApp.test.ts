@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import type { Browser } from 'playwright-core';
-import { CORPUS } from '../support/paths';
+import { CORPUS, ROOT } from '../support/paths';
 import { clickLayer, launchBrowser, openExplorerPage, settle, visibleRows, type ExplorerPage } from './support/explorerPage';
 
 const DIVE = path.join(CORPUS, 'images/wagoodman__dive/.data__test-docker-image.tar');
@@ -56,6 +56,8 @@ describe('layer explorer in Chromium (dive fixture)', () => {
     assert.ok(added?.classes.includes('kind-added'));
     const modified = rows.find((r) => r.path === 'root');
     assert.equal(modified?.badges[0], 'modified');
+    // For the README (out/ is not committed): the dive fixture at layer 7 with its whiteout.
+    await x.page.screenshot({ path: path.join(ROOT, 'out/webview-screenshots/layer-explorer.png') });
   });
 
   it('merged view at a layer shows the union filesystem (a deleted directory is gone)', async () => {

@@ -35,7 +35,7 @@ export class BuildController implements vscode.Disposable {
   private readonly decorations = new BuildDecorations();
   private readonly diagnostics = vscode.languages.createDiagnosticCollection('strata-build');
   private readonly listeners = new Map<string, (p: BuildProgressParams) => void>();
-  private listening = false;
+  private listeningOn: unknown;
   private running: string | null = null;
   private readonly disposables: vscode.Disposable[] = [];
 
@@ -101,8 +101,9 @@ export class BuildController implements vscode.Disposable {
 
   private async run(uri: vscode.Uri, c: BuildChoices, noCache: boolean, label: string): Promise<BuildCommandResult | undefined> {
     const lc = await this.client.get();
-    if (!this.listening) {
-      this.listening = true;
+    // A crashed server is replaced by a new LanguageClient: subscribe on each instance once.
+    if (this.listeningOn !== lc) {
+      this.listeningOn = lc;
       this.disposables.push(lc.onNotification(BuildProgressNotification, (p) => this.listeners.get(p.buildId)?.(p)));
     }
     const buildId = randomBytes(6).toString('hex');

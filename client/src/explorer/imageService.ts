@@ -101,7 +101,9 @@ export class ImageService implements vscode.Disposable {
     const tokenSource = new vscode.CancellationTokenSource();
     let settle: () => void = () => undefined;
     const finished = new Promise<void>((resolve) => { settle = resolve; });
+    // The progress notification lasts until every layer is read (or reading failed / was cancelled).
     const sub = this.onDidChange((c) => { if (c === o && o.status !== 'saving' && o.status !== 'reading') settle(); });
+    void finished.then(() => sub.dispose());
     void vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `Strata: opening ${label}`, cancellable: true },
       async (progress, token) => {
@@ -136,7 +138,6 @@ export class ImageService implements vscode.Disposable {
       settle();
       throw new Error(o.status === 'cancelled' ? 'cancelled' : o.error);
     } finally {
-      sub.dispose();
       if (o.status === 'done' || o.status === 'failed') settle();
     }
   }

@@ -9,6 +9,8 @@ import type { EngineImagesResult } from '../../../server/src/protocol/lspMessage
 import { errorMessage, type ImageService, type OpenedArchive } from './imageService';
 import { imageTitle } from './layerExplorerPanel';
 import { formatSize, shortCommand } from '../../../webview/src/format';
+import type { LayerLine, LayerLineIndex } from './layerLines';
+import * as path from 'node:path';
 
 export type ImagesNode =
   | { kind: 'group'; group: 'engine' | 'opened' }
@@ -16,7 +18,8 @@ export type ImagesNode =
   | { kind: 'message'; text: string; tooltip: string; icon: string }
   | { kind: 'archive'; opened: OpenedArchive }
   | { kind: 'image'; opened: OpenedArchive; image: number }
-  | { kind: 'layer'; opened: OpenedArchive; image: number; layer: LayerInfo }
+  /** `line`: the workspace Dockerfile line that built it, when a build record says so. */
+  | { kind: 'layer'; opened: OpenedArchive; image: number; layer: LayerInfo; line?: LayerLine | undefined }
   | { kind: 'emptyStep'; step: HistoryStep }
   /** A node owned by another feature's group (e.g. Containers), which renders and expands it. */
   | { kind: 'ext'; ext: TreeExtension; data: unknown };
@@ -40,7 +43,11 @@ export class ImagesTreeProvider implements vscode.TreeDataProvider<ImagesNode>, 
   private readonly groups = { engine: { kind: 'group', group: 'engine' } as ImagesNode, opened: { kind: 'group', group: 'opened' } as ImagesNode };
   private readonly extensions: TreeExtension[] = [];
 
-  constructor(private readonly service: ImageService, private readonly open: (uri: vscode.Uri) => Promise<void>) {
+  constructor(
+    private readonly service: ImageService,
+    private readonly open: (uri: vscode.Uri) => Promise<void>,
+    private readonly lines: LayerLineIndex | null = null,
+  ) {
     service.onDidChange(() => this.changed.fire(this.groups.opened));
   }
 
@@ -108,13 +115,14 @@ export class ImagesTreeProvider implements vscode.TreeDataProvider<ImagesNode>, 
         const l = n.layer;
         const item = new vscode.TreeItem(`${l.index}  ${shortCommand(l.createdBy, 80) || l.digest.slice(7, 19)}`, vscode.TreeItemCollapsibleState.None);
         const size = l.contentSize ?? l.size;
-        item.description = `${formatSize(size)}${l.entryCount !== null ? ` · ${l.entryCount} entries` : ''}${l.status === 'read' || l.status === 'foreign' ? '' : ` · ${l.status}`}`;
+        const where = n.line ? ` · ${path.basename(n.line.dockerfile)}:${n.line.line}` : '';
+        item.description = `${formatSize(size)}${l.entryCount !== null ? ` · ${l.entryCount} entries` : ''}${where}${l.status === 'read' || l.status === 'foreign' ? '' : ` · ${l.status}`}`;
         item.tooltip = new vscode.MarkdownString(undefined, false);
         item.tooltip.appendText(`Layer ${l.index}\n\n`);
         item.tooltip.appendCodeblock(l.createdBy || '(no history)', 'shell');
         item.tooltip.appendText(`\ndigest ${l.digest}\ndiffId ${l.diffId}\n${formatSize(l.size)} stored (${l.compression})${l.warnings.length ? '\n⚠ ' + l.warnings.join('\n⚠ ') : ''}`);
         item.iconPath = new vscode.ThemeIcon(l.status === 'failed' ? 'error' : 'layers');
-        item.contextValue = 'layer';
+        item.contextValue = n.line ? 'layerWithLine' : 'layer';
         item.command = { command: 'strata.explorer.openLayer', title: 'Open Layer in Explorer', arguments: [n] };
         item.id = `layer:${n.opened.handle}:${n.image}:${l.index}`;
         return item;
@@ -145,7 +153,7 @@ export class ImagesTreeProvider implements vscode.TreeDataProvider<ImagesNode>, 
         const out: ImagesNode[] = [];
         for (const l of img.layers) {
           for (const step of l.emptySteps) out.push({ kind: 'emptyStep', step });
-          out.push({ kind: 'layer', opened: n.opened, image: n.image, layer: l });
+          out.push({ kind: 'layer', opened: n.opened, image: n.image, layer: l, line: await this.lines?.lineOf(l.diffId) });
         }
         // Metadata steps after the last layer (CMD, ENTRYPOINT, …).
         const counted = img.layers.reduce((a, l) => a + l.emptySteps.length, 0) + img.layers.length;

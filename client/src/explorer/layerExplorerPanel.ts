@@ -164,7 +164,7 @@ export function explorerHtml(webview: vscode.Webview, extensionUri: vscode.Uri):
   const csp = [
     `default-src 'none'`,
     `style-src ${webview.cspSource}`,
-    `font-src ${webview.cspSource}`,
+    `font-src ${webview.cspSource} data:`,
     `img-src ${webview.cspSource}`,
     `script-src 'nonce-${nonce}'`,
   ].join('; ');
@@ -174,7 +174,7 @@ export function explorerHtml(webview: vscode.Webview, extensionUri: vscode.Uri):
 <meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="${csp}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${asset('dist', 'codicons', 'codicon.css')}">
+<link rel="stylesheet" href="${asset('dist', 'codicon.css')}">
 <link rel="stylesheet" href="${asset('dist', 'webview.css')}">
 <title>Strata layers</title>
 </head>

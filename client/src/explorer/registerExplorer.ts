@@ -11,6 +11,8 @@ import { errorMessage, ImageService, parseSourceKey, type OpenedArchive } from '
 import { ImagesTreeProvider, type ImagesNode } from './imagesTreeProvider';
 import { LAYER_SCHEME, LayerContentProvider } from './layerContentProvider';
 import { imageTitle, LayerExplorerPanel, VIEW_TYPE, webviewOptions } from './layerExplorerPanel';
+import { LayerLineIndex } from './layerLines';
+import { buildStateDir } from '../build/buildController';
 
 export interface ExplorerApi {
   service: ImageService;
@@ -25,7 +27,8 @@ type ImageNode = Extract<ImagesNode, { kind: 'image' }>;
 export function registerExplorer(context: vscode.ExtensionContext, languageClient: StrataLanguageClient, log: vscode.LogOutputChannel): ExplorerApi {
   const service = new ImageService(languageClient, log);
   const openUri = async (uri: vscode.Uri): Promise<void> => { await openAndShow(uri); };
-  const tree = new ImagesTreeProvider(service, openUri);
+  const lines = new LayerLineIndex(buildStateDir(context));
+  const tree = new ImagesTreeProvider(service, openUri, lines);
   const view = vscode.window.createTreeView('strata.images', { treeDataProvider: tree, dragAndDropController: tree, showCollapseAll: true });
 
   const show = (o: OpenedArchive, image: number) => LayerExplorerPanel.show(context, service, o, image);
@@ -87,7 +90,46 @@ export function registerExplorer(context: vscode.ExtensionContext, languageClien
       if (!name) return undefined;
       return (await openSource({ engineRef: name }))?.handle;
     }),
-    vscode.commands.registerCommand('strata.refreshImages', () => tree.refresh()),
+    vscode.commands.registerCommand('strata.refreshImages', () => {
+      lines.invalidate();
+      tree.refresh();
+    }),
+    vscode.commands.registerCommand('strata.explorer.goToLine', async (n: LayerNode) => {
+      if (!n.line) return;
+      const pos = new vscode.Position(n.line.line - 1, 0);
+      await vscode.window.showTextDocument(vscode.Uri.file(n.line.dockerfile), { selection: new vscode.Range(pos, pos) });
+    }),
+    vscode.commands.registerCommand('strata.explorer.showLayerForLine', async (uri?: vscode.Uri, line?: number) => {
+      const editor = vscode.window.activeTextEditor;
+      const file = (uri instanceof vscode.Uri ? uri : editor?.document.uri)?.fsPath;
+      const at = typeof line === 'number' ? line : (editor?.selection.active.line ?? 0) + 1;
+      if (!file) return false;
+      lines.invalidate();
+      const made = await lines.layersOf(file, at);
+      if (made.length === 0) {
+        void vscode.window.showInformationMessage(`Strata: no recorded build made a layer from line ${at} (build with Strata: Build Image first).`);
+        return false;
+      }
+      const find = () => {
+        for (const o of service.all()) {
+          for (const img of o.archive?.images ?? []) {
+            const layer = img.layers.find((l) => made.some((m) => m.diffId === l.diffId));
+            if (layer) return { o, image: img.index, layer: layer.index };
+          }
+        }
+        return undefined;
+      };
+      let hit = find();
+      if (!hit) {
+        const ref = made[0]!.tags[0] ?? made[0]!.imageId;
+        if (!ref) return false;
+        await openSource({ engineRef: ref });
+        hit = find();
+      }
+      if (!hit) return false;
+      show(hit.o, hit.image).selectLayer(hit.layer, 'layer');
+      return true;
+    }),
     vscode.commands.registerCommand('strata.explorer.openImagePanel', (n: ImageNode) => { layerPanel(n); }),
     vscode.commands.registerCommand('strata.explorer.openLayer', (n: LayerNode) => layerPanel(n).selectLayer(n.layer.index)),
     vscode.commands.registerCommand('strata.explorer.revealWasted', (n: LayerNode) => layerPanel(n).selectLayer(n.layer.index, 'layer', null, true)),

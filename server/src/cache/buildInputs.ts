@@ -59,8 +59,6 @@ export interface SourceSnapshot {
   digest: string;
   /** Relative path → `<content-sha256>:<mode>:<type>[:<link target>]` for every selected entry (dirs included). */
   files: Record<string, string>;
-  /** Paths present on disk but excluded by .dockerignore (only those under the source patterns), for ignore-changed. */
-  ignored: string[];
 }
 
 export interface StepDetail {

@@ -106,22 +106,11 @@ export async function computeBuildInputs(o: ComputeOptions): Promise<BuildInputs
       if (remote && e.ins.keyword === 'ADD') {
         step.problem ??= `ADD ${remote}: BuildKit re-checks remote sources on every build`;
       } else {
-        const sel = o.index.select(e.sources);
+        const sel = await o.index.digestSelection(e.sources, o.signal);
         if (sel.missing.length && !step.problem) step.problem = `${sel.missing.join(', ')}: not found in the build context (the build would fail)`;
-        await o.index.ensureDigests(sel.paths, o.signal);
-        const files: Record<string, string> = {};
-        const h = createHash('sha256');
-        for (const p of sel.paths) {
-          const k = o.index.entryKey(p);
-          if (k === null) {
-            step.problem ??= o.index.problemOf(p) ?? `${p} cannot be read`;
-            continue;
-          }
-          files[p] = k;
-          h.update(`${p}\0${k}\n`);
-        }
-        const digest = h.digest('hex');
-        step.sources = { digest, files, ignored: [] };
+        if (sel.problem) step.problem ??= sel.problem;
+        const digest = sel.digest;
+        step.sources = { digest, files: sel.files };
         extra = `src:${digest}`;
       }
     }
@@ -177,6 +166,9 @@ function ownKey(e: EvaluatedInstruction, d: StepDetail): string {
     case 'COPY':
     case 'ADD':
       return `${e.expanded}\n${hasHeredoc(e) ? e.ins.source : ''}`;
+    case 'WORKDIR':
+      // The mkdir runs as the current USER (the directory is owned by it): a USER change re-runs WORKDIR.
+      return `${e.expanded}\nuser:${d.user}`;
     default:
       return e.expanded;
   }

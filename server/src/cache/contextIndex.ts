@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { ContextFs, ContextStat } from './contextFs';
 import { DockerIgnore, cleanPath, globToRegExp, hasWildcard } from './dockerignore';
@@ -13,6 +14,14 @@ export interface IndexEntry {
   /** Content digest (regular files), filled on demand. */
   digest?: string;
   /** Why this entry's content cannot be known (unreadable, vanished, too large, special file). */
+  problem?: string;
+}
+
+export interface Selection {
+  digest: string;
+  files: Record<string, string>;
+  /** Sources that matched nothing. */
+  missing: string[];
   problem?: string;
 }
 
@@ -39,6 +48,8 @@ export class ContextIndex {
   private readonly maxFileBytes: number;
   private readonly concurrency: number;
   hashedCount = 0;
+  /** Selection digests by source list, dropped when a path under their roots changes (incremental predictions). */
+  private readonly memo = new Map<string, { roots: string[]; result: Selection }>();
   private lastYield = 0;
 
   constructor(private readonly fs: ContextFs, opts: IndexOptions = {}) {
@@ -107,6 +118,7 @@ export class ContextIndex {
     // Entries reached only through an excluded dir (exceptions) need their excluded parents as dirs for selection.
     this.entries = next;
     this.sorted = null;
+    this.memo.clear();
     this.ignoredRoots = ignoredRoots.sort();
   }
 
@@ -118,6 +130,7 @@ export class ContextIndex {
     for (const p of paths) {
       const rel = cleanPath(p) === '.' ? '' : cleanPath(p);
       if (rel === '.dockerignore') return false;
+      this.forget(rel);
       signal?.throwIfAborted();
       let st: ContextStat | null = null;
       try { st = await this.fs.stat(rel); } catch { st = null; }
@@ -202,6 +215,45 @@ export class ContextIndex {
         e.problem = errCode(err) === 'ENOENT' ? `${p} vanished while it was being read` : `${p} cannot be read (${errCode(err)})`;
       }
     }, signal);
+  }
+
+  private forget(rel: string): void {
+    for (const [k, m] of this.memo) {
+      if (m.roots.some((r) => r === '' || r === rel || rel.startsWith(r + '/') || r.startsWith(rel + '/'))) this.memo.delete(k);
+    }
+  }
+
+  /**
+   * What a COPY/ADD's sources contribute to its cache key: a digest over the selected entries (path, type, mode,
+   * content or link target), the per-entry keys, and the first problem. Memoised until a path below it changes.
+   */
+  async digestSelection(sources: string[], signal?: AbortSignal): Promise<Selection> {
+    const key = JSON.stringify(sources);
+    const hit = this.memo.get(key);
+    if (hit) return hit.result;
+    const sel = this.select(sources);
+    await this.ensureDigests(sel.paths, signal);
+    const files: Record<string, string> = {};
+    const h = createHash('sha256');
+    let problem: string | undefined;
+    for (const p of sel.paths) {
+      const k = this.entryKey(p);
+      if (k === null) {
+        problem ??= this.problemOf(p) ?? `${p} cannot be read`;
+        continue;
+      }
+      files[p] = k;
+      h.update(`${p}\0${k}\n`);
+    }
+    const result: Selection = { digest: h.digest('hex'), files, missing: sel.missing, ...(problem ? { problem } : {}) };
+    const roots = sources.map((src) => {
+      const segs = cleanPath(src).split('/');
+      const fixed = segs.findIndex(hasWildcard);
+      const r = (fixed < 0 ? segs : segs.slice(0, fixed)).join('/');
+      return r === '.' ? '' : r;
+    });
+    this.memo.set(key, { roots, result });
+    return result;
   }
 
   /** The digest line for one entry: content and metadata that BuildKit's contenthash covers (not mtimes). */

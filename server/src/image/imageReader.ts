@@ -141,7 +141,7 @@ class OpenedImageImpl implements OpenedImage {
     await Promise.all(Array.from({ length: Math.min(CONCURRENCY, jobs.length) }, worker));
     for (const img of this.images) {
       addWhiteoutWarnings(img);
-      for (const l of img.tree.layerEntries) l.trim();
+      img.tree.trimAll();
     }
     emit?.({ type: 'done', archive: this.info });
   }

@@ -310,6 +310,13 @@ export class ImageTree {
     this.generation++;
   }
 
+  /** Drops the spare capacity of every column once all layers are read (up to half the index's memory). */
+  trimAll(): void {
+    for (const a of [this.nParent, this.nSeg, this.nFirstChild, this.nNextSibling, this.nHead, this.eNode, this.eLayer, this.eType,
+      this.eFlags, this.eMode, this.eUid, this.eGid, this.eSize, this.eDataOffset, this.eLink, this.eNext, ...this.layerEntries]) a.trim();
+    this.lastAncestors.length = 0;
+  }
+
   /** True when layers 0..n are all read (merged views up to n are complete). */
   doneThrough(n: number): boolean {
     for (let l = 0; l <= n; l++) if (!this.layerDone[l]) return false;

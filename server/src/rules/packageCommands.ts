@@ -85,13 +85,15 @@ export function dependencyInstall(cmd: ShellCommand): DependencyInstall | null {
     case 'pip': case 'pip3': case 'pip2': {
       if (sub !== 'install') return null;
       const r = requirementFiles(argv);
+      // Requirements from a URL, an absolute image path or a variable did not come from a COPY of the context.
+      if (r.some((f) => /^(https?:|\/)/.test(f) || f.includes('$'))) return null;
       if (r.length > 0 && ops.filter((o) => !r.includes(o)).length === 0) return { label: `${n} install -r ${r.join(' -r ')}`, manifests: r, ecosystem: 'pip' };
       return null;
     }
     case 'python': case 'python3': {
       if (argv[1] === '-m' && /^pip[23]?$/.test(argv[2] ?? '') && argv[3] === 'install') {
         const r = requirementFiles(argv);
-        if (r.length > 0) return { label: `python -m pip install -r ${r.join(' -r ')}`, manifests: r, ecosystem: 'pip' };
+        if (r.length > 0 && !r.some((f) => /^(https?:|\/)/.test(f) || f.includes('$'))) return { label: `python -m pip install -r ${r.join(' -r ')}`, manifests: r, ecosystem: 'pip' };
       }
       return null;
     }

@@ -50,6 +50,8 @@ class Lexer {
   private line = 0;
   private col = 0;
   private pendingHeredocs: { delim: string; strip: boolean }[] = [];
+  /** Command substitutions met while lexing (`$(…)`, `` `…` ``): their text and where it starts. */
+  readonly substitutions: { text: string; line: number; col: number }[] = [];
 
   constructor(private readonly src: string) {}
 
@@ -179,15 +181,25 @@ class Lexer {
     const c = this.peekc();
     if (c === '`') {
       this.advance();
+      const line = this.line;
+      const col = this.col;
       while (this.pos < this.src.length && this.peekc() !== '`') this.advance(this.peekc() === '\\' ? 2 : 1);
       if (this.pos >= this.src.length) throw new ShellSyntaxError('unterminated backquote');
+      this.substitutions.push({ text: this.src.slice(start + 1, this.pos).replace(/\\([`$\\])/g, '$1'), line, col });
       this.advance();
       return this.src.slice(start, this.pos);
     }
     this.advance(); // $
     const n = this.peekc();
     if (n === '{') { this.skipBalanced('{', '}'); return this.src.slice(start, this.pos); }
-    if (n === '(') { this.skipBalanced('(', ')'); return this.src.slice(start, this.pos); }
+    if (n === '(') {
+      const arithmetic = this.peekc(1) === '(';
+      const line = this.line;
+      const col = this.col + 1;
+      this.skipBalanced('(', ')');
+      if (!arithmetic) this.substitutions.push({ text: this.src.slice(start + 2, this.pos - 1), line, col });
+      return this.src.slice(start, this.pos);
+    }
     if (/[A-Za-z_]/.test(n)) { while (/[A-Za-z0-9_]/.test(this.peekc())) this.advance(); return this.src.slice(start, this.pos); }
     if (/[0-9@*#?$!-]/.test(n)) { this.advance(); return this.src.slice(start, this.pos); }
     return '$';
@@ -404,7 +416,7 @@ class Parser {
       const t = this.tok;
       if (t.kind === 'op' && isRedirect(t.value)) { this.parseRedirects(); continue; }
       if (t.kind !== 'word') break;
-      if (words.length === 0 && !t.quoted && /^[A-Za-z_][A-Za-z0-9_]*=/.test(t.raw)) { assigns.push(t.value); this.advance(); continue; }
+      if (words.length === 0 && /^[A-Za-z_][A-Za-z0-9_]*=/.test(t.raw)) { assigns.push(t.value); this.advance(); continue; }
       // A function definition `name() compound`.
       if (words.length === 0 && assigns.length === 0 && !t.quoted && !RESERVED.has(t.value)) {
         this.advance();
@@ -434,8 +446,23 @@ function isRedirect(op: string): boolean {
 }
 
 /** Parses a script; throws ShellSyntaxError on input the grammar does not accept. */
-export function parseShellScript(src: string): ShParseResult {
-  const p = new Parser(new Lexer(src));
+export function parseShellScript(src: string, depth = 0): ShParseResult {
+  const lexer = new Lexer(src);
+  const p = new Parser(lexer);
   p.parseScript();
+  // Commands inside command substitutions run too (`v="$(apt-mark showmanual)"`): parse them in place, nested
+  // ones included, and keep source order.
+  if (depth < 8 && lexer.substitutions.length > 0) {
+    for (const sub of lexer.substitutions) {
+      let inner: ShParseResult;
+      try { inner = parseShellScript(sub.text, depth + 1); } catch { continue; }
+      for (const c of inner.commands) {
+        for (const w of c.words) { if (w.line === 0) w.col += sub.col; w.line += sub.line; }
+        c.inSubshell = true;
+        p.out.commands.push(c);
+      }
+    }
+    p.out.commands.sort((a, b) => a.words[0].line - b.words[0].line || a.words[0].col - b.words[0].col);
+  }
   return p.out;
 }

@@ -5,6 +5,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
+import { gunzipSync } from 'node:zlib';
 import * as tar from 'tar-stream';
 import { DockerError } from '../../../server/src/docker/dockerError';
 import { openImage } from '../../../server/src/image/imageReader';
@@ -15,6 +16,7 @@ import { inspectContainer } from '../../../server/src/container/containerInspect
 import type { ContainerSummary, EngineChange } from '../../../server/src/container/containerModel';
 import { parseDockerDiff } from '../../../server/src/container/dockerDiff';
 import { writeWritableLayer } from '../../../server/src/container/writableLayerWriter';
+import { saveImageToFile } from '../../../server/src/container/imageTransfer';
 
 type Entry = { name: string; type?: 'file' | 'directory' | 'symlink' | 'link'; data?: string; mode?: number; linkname?: string };
 
@@ -248,6 +250,36 @@ describe('inspectContainer (in-memory engine)', () => {
       assert.deepEqual(readdirSync(work), []);
     } finally {
       rmSync(work, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('saveImageToFile (in-memory engine)', () => {
+  it('gzips on the way when asked, reporting progress; the bytes are docker save\'s', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'strata-save-'));
+    try {
+      const engine = await fakeEngine();
+      const progress: number[] = [];
+      const r = await saveImageToFile(engine, ['app:1'], path.join(dir, 'x.tar.gz'), { gzip: true, onProgress: (b) => progress.push(b) });
+      const expected = await dockerArchive([await tarOf(LAYER0), await tarOf(LAYER1)], ['app:1']);
+      assert.deepEqual(gunzipSync(readFileSync(r.file)), expected);
+      assert.equal(r.archiveBytes, expected.length);
+      assert.equal(progress.at(-1), expected.length);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('an unwritable destination or a failing docker save: an error and no partial file', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'strata-save-'));
+    try {
+      const engine = await fakeEngine();
+      await assert.rejects(saveImageToFile(engine, ['app:1'], path.join(dir, 'missing-dir', 'x.tar')), /ENOENT/);
+      const failing: ContainerEngine = { ...engine, saveStream: () => stream(new DockerError('not-found', 'No such image: app:2')) };
+      await assert.rejects(saveImageToFile(failing, ['app:2'], path.join(dir, 'y.tar')), /No such image: app:2/);
+      assert.deepEqual(readdirSync(dir), []);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -49,6 +49,16 @@ export interface PageOptions {
 
 let counter = 0;
 
+/** A few of the variables VS Code sets on a webview (Dark Modern), so screenshots look like the real thing. */
+const THEME = [
+  '--vscode-font-family: system-ui, sans-serif', '--vscode-font-size: 13px', '--vscode-editor-font-family: monospace',
+  '--vscode-foreground: #cccccc', '--vscode-editor-background: #1f1f1f', '--vscode-panel-border: #2b2b2b',
+  '--vscode-list-hoverBackground: #2a2d2e', '--vscode-list-activeSelectionBackground: #04395e',
+  '--vscode-list-activeSelectionForeground: #ffffff', '--vscode-list-inactiveSelectionBackground: #37373d',
+  '--vscode-input-background: #313131', '--vscode-input-foreground: #cccccc', '--vscode-dropdown-background: #313131',
+  '--vscode-dropdown-foreground: #cccccc', '--vscode-focusBorder: #0078d4', '--vscode-textCodeBlock-background: #2b2b2b',
+].join('; ');
+
 export async function openExplorerPage(browser: Browser, archivePath: string, options: PageOptions = {}): Promise<ExplorerPage> {
   if (!existsSync(path.join(DIST, 'webview.js'))) throw new Error('dist/webview.js missing: run node scripts/build.mjs');
   const sessions = new ImageSessions(openImage, () => { throw new Error('no engine in webview tests'); });
@@ -61,10 +71,11 @@ export async function openExplorerPage(browser: Browser, archivePath: string, op
   const dir = mkdtempSync(path.join(tmpdir(), 'strata-webview-'));
   const nonce = Buffer.from(`${Math.random()}`).toString('base64');
   const dist = pathToFileURL(DIST).href;
-  const csp = options.csp === false ? '' : `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src file:; font-src file:; img-src file:; script-src 'nonce-${nonce}'">`;
+  const csp = options.csp === false ? '' : `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src file:; font-src file: data:; img-src file:; script-src 'nonce-${nonce}'">`;
   // The stub host API: postMessage goes to Node through a binding; state is kept in the page like VS Code does.
+  writeFileSync(path.join(dir, 'theme.css'), `html { ${THEME}; }\n`);
   writeFileSync(path.join(dir, 'index.html'), `<!DOCTYPE html><html><head><meta charset="UTF-8">${csp}
-<link rel="stylesheet" href="${dist}/codicons/codicon.css"><link rel="stylesheet" href="${dist}/webview.css"></head>
+<link rel="stylesheet" href="theme.css"><link rel="stylesheet" href="${dist}/codicon.css"><link rel="stylesheet" href="${dist}/webview.css"></head>
 <body><div id="app"></div>
 <script nonce="${nonce}">
   window.__cspViolations = [];

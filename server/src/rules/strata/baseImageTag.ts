@@ -3,7 +3,8 @@ import { atInstruction } from '../ruleContext';
 
 export const baseImageTag: StrataRule = {
   id: 'pinning/base-image-tag',
-  severity: 'warning',
+  // info, not warning: unpinned bases are everywhere in examples and dev images; teams that pin raise it.
+  severity: 'info',
   title: 'Base image without a tag or with `latest`',
   equivalents: ['DL3006', 'DL3007'],
   rationale: 'An untagged or `latest` base image changes whenever upstream publishes, so the same Dockerfile builds different images and the cache '

@@ -3,6 +3,8 @@ import { atInstruction } from '../ruleContext';
 import { dependencyInstall, type DependencyInstall } from '../packageCommands';
 import { parseJsonArgs, parseWords, type ScanInstruction } from '../dockerfileScan';
 
+const SOURCE_DIRS = new Set(['src', 'app', 'apps', 'lib', 'pkg', 'cmd', 'internal', 'server', 'client', 'web', 'public', 'packages', 'source', 'sources', 'code']);
+
 /** Sources that bring the whole project (or a source tree) rather than named manifest files. */
 function broadSources(ins: ScanInstruction, escape: string): string[] {
   const words = (parseJsonArgs(ins.rest) ?? parseWords(ins.rest, escape)).map((w) => w.replace(/^["']|["']$/g, ''));
@@ -11,9 +13,11 @@ function broadSources(ins: ScanInstruction, escape: string): string[] {
     if (/^(https?:|git@)/.test(s) || s.includes('$')) return false;
     const clean = s.replace(/^\.\//, '').replace(/\/+$/, '');
     if (clean === '' || clean === '.' || clean === '*' || clean === './*') return true;
+    // A source tree: a path written as a directory (`lib/`) or a conventional source folder name. Extensionless
+    // names are not enough (`COPY entrypoint /usr/local/bin/` is a file).
+    if (/\/$/.test(s.replace(/\/+$/, '/')) && s.endsWith('/')) return true;
     const last = clean.slice(clean.lastIndexOf('/') + 1);
-    // A directory-looking name (no extension, no glob) such as `src` or `app`.
-    return !last.includes('.') && !/[*?[]/.test(last) && !/^(Gemfile|Pipfile|Makefile|Dockerfile|Cargo|LICENSE|go)$/i.test(last);
+    return SOURCE_DIRS.has(last);
   });
 }
 

@@ -23,7 +23,7 @@ export const packageCacheKept: StrataRule = {
         const argv = effectiveArgv(cmd);
         const n = baseName(argv[0]);
         const { sub } = subcommand(argv);
-        if (n === 'apk' && sub === 'add' && !hasOption(argv, '--no-cache') && !ctx.hasCacheMount(ins, /\/var\/cache\/apk/)
+        if (n === 'apk' && sub === 'add' && !hasOption(argv, '--no-cache') && !hasOption(argv, '--no-network') && !ctx.hasCacheMount(ins, /\/var\/cache\/apk/)
           && !cmds.some((c) => removes(c, '/var/cache/apk')) && !cleaned(/apk cache clean/)) {
           ctx.report(atCommand(cmd, '`apk add` keeps its package index in /var/cache/apk in this layer: use `apk add --no-cache`'));
         } else if ((/^pip[23]?$/.test(n) || ((n === 'python' || n === 'python3') && /^pip[23]?$/.test(argv[2] ?? ''))) && argv.includes('install')

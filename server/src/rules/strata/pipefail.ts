@@ -3,6 +3,8 @@ import { effectiveArgv } from '../ruleContext';
 import { baseName } from '../packageCommands';
 import { parseJsonArgs } from '../dockerfileScan';
 
+const SAFE_PRODUCERS = new Set(['echo', 'printf', 'true', 'yes', ':']);
+
 export const pipefail: StrataRule = {
   id: 'reliability/pipefail',
   severity: 'warning',
@@ -33,7 +35,8 @@ export const pipefail: StrataRule = {
         const script = ctx.shell(ins);
         if (!script || !script.hasPipe) continue;
         const cmds = script.commands;
-        const firstPipe = cmds.find((c) => c.pipeLength > 1);
+        // Pipes whose producers cannot fail in a way that matters (`echo "$sum  file" | sha256sum -c -`) are fine.
+        const firstPipe = cmds.find((c) => c.pipeLength > 1 && c.pipeIndex < c.pipeLength - 1 && !SAFE_PRODUCERS.has(baseName(effectiveArgv(c)[0])));
         if (!firstPipe) continue;
         const setBefore = cmds.some((c) => (c.line < firstPipe.line || (c.line === firstPipe.line && c.column < firstPipe.column))
           && baseName(effectiveArgv(c)[0]) === 'set' && c.argv.some((a, i) => a === 'pipefail' && /^[-+]\w*o$/.test(c.argv[i - 1] ?? '')));
