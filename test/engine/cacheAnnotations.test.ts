@@ -71,6 +71,20 @@ describe('cache annotations through the language server (real engine)', { skip: 
     const miss = await until('miss after the edit', titles, (t) => t.some((x) => /miss/.test(x)));
     assert.deepEqual(miss.slice(2), ['3: layer · cache miss: src/main.txt changed', '4: layer · re-runs: line 3 missed']);
 
+    // The CLI answers the same, in the contract's JSON shape.
+    const cli = spawnSync(process.execPath, [path.join(DIST, 'cli.js'), 'predict', '--context', dir, '--state-dir', stateDir, '--json'], { encoding: 'utf8', cwd: dir });
+    assert.equal(cli.status, 0, cli.stderr);
+    const json = JSON.parse(cli.stdout) as { dockerfile: string; target: null; baseline: { id: string; builtAt: string }; instructions: { line: number; endLine: number; stage: string; stageIndex: number; instruction: string; createsLayer: boolean; cache: string; reason: { code: string; message: string; paths?: string[] } }[] };
+    assert.equal(json.dockerfile, 'Dockerfile');
+    assert.equal(json.target, null);
+    assert.match(json.baseline.id, /^[0-9a-f]+$/);
+    assert.deepEqual(json.instructions.map((i) => [i.line, i.instruction, i.createsLayer, i.cache, i.reason.code]), [
+      [1, 'FROM', false, 'hit', 'unchanged'], [2, 'RUN', true, 'hit', 'unchanged'],
+      [3, 'COPY', true, 'miss', 'file-changed'], [4, 'RUN', true, 'miss', 'parent-miss'],
+    ]);
+    assert.deepEqual(json.instructions[2]!.reason.paths, ['src/main.txt']);
+    assert.deepEqual([json.instructions[2]!.stage, json.instructions[2]!.stageIndex, json.instructions[2]!.endLine], ['stage-0', 0, 3]);
+
     const hover = await session.request<Hover>('textDocument/hover', { textDocument: { uri }, position: { line: 2, character: 1 } });
     const value = (hover.contents as { value: string }).value;
     assert.match(value, /src\/main\.txt changed since the last build \[file-changed\]/);

@@ -27,9 +27,9 @@ suite('Strata commands', () => {
     const uri = await writeWorkspaceFile('restart/Dockerfile', 'FROM busybox\nFOO bar\n');
     const doc = await openEditor(uri);
     await waitForDiagnostic(uri, (d) => codeOf(d) === 'syntax/unknown-instruction');
-    const before = await waitFor('a running language server process', () => serverPids()[0]);
+    const before = await waitFor('a running language server process', () => serverPids()[0], 60_000);
     await vscode.commands.executeCommand('strata.restartServer');
-    const after = await waitFor('a new language server process', () => serverPids().find((p) => p !== before));
+    const after = await waitFor('a new language server process', () => serverPids().find((p) => p !== before), 60_000);
     assert.notEqual(after, before);
     // The new server answers: an edit gets fresh diagnostics that only it can have computed.
     await setText(doc, 'FROM busybox\nBAR baz\n');

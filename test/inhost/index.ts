@@ -18,7 +18,7 @@ function report(event: Record<string, unknown>): void {
 }
 
 export function run(): Promise<void> {
-  const mocha = new Mocha({ ui: 'tdd', timeout: 60_000, color: false, reporter: 'spec' });
+  const mocha = new Mocha({ ui: 'tdd', timeout: 120_000, color: false, reporter: 'spec' });
   const grep = process.env.STRATA_INHOST_GREP;
   if (grep) mocha.grep(new RegExp(grep));
   for (const name of fs.readdirSync(__dirname).sort()) {

@@ -62,7 +62,7 @@ export function codeOf(d: vscode.Diagnostic): string | undefined {
 }
 
 /** Waits until the document has a Strata diagnostic matching `pred`. */
-export function waitForDiagnostic(uri: vscode.Uri, pred: (d: vscode.Diagnostic) => boolean, timeoutMs = 20_000): Promise<vscode.Diagnostic> {
+export function waitForDiagnostic(uri: vscode.Uri, pred: (d: vscode.Diagnostic) => boolean, timeoutMs = 60_000): Promise<vscode.Diagnostic> {
   return waitFor(`a strata diagnostic on ${uri.path}`, () =>
     vscode.languages.getDiagnostics(uri).find((d) => d.source === 'strata' && pred(d)), timeoutMs);
 }

@@ -7,15 +7,22 @@ import * as assert from 'node:assert/strict';
 import { LspSession } from '../support/lspSession';
 import { crlf } from '../support/paths';
 import { positionOutside, semanticTokenOutside } from '../support/documentRanges';
+import { measure } from '../support/threadCpu';
 
 const EOLS = [['LF', (t: string) => t], ['CRLF', crlf]] as const;
 let nextId = 0;
 const uriOf = (name: string) => `file:///tmp/peer-${name}-${nextId++}/Dockerfile`;
 
-async function timed<R>(f: () => Promise<R>): Promise<{ result: R; ms: number }> {
-  const t0 = performance.now();
-  const result = await f();
-  return { result, ms: performance.now() - t0 };
+/**
+ * The bounds are on the server's main-thread CPU time per request (see threadCpu.ts): this machine's 2 cores are
+ * shared by several test suites, so wall time mostly measures their load. Wall time is only sanity-bounded.
+ */
+const CPU_BOUND_MS = 1000;
+const WALL_SANITY_MS = 15_000;
+
+function assertBounded(what: string, m: { wallMs: number; cpuMs: number }): void {
+  assert.ok(m.cpuMs < CPU_BOUND_MS, `${what}: ${m.cpuMs.toFixed(0)} ms of server CPU (wall ${m.wallMs.toFixed(0)} ms)`);
+  assert.ok(m.wallMs < WALL_SANITY_MS, `${what}: ${m.wallMs.toFixed(0)} ms wall`);
 }
 
 describe('failures of dockerfile-language-server-nodejs 0.15.0 do not happen here', () => {
@@ -58,40 +65,43 @@ describe('failures of dockerfile-language-server-nodejs 0.15.0 do not happen her
       assert.equal(status.featureErrors.documentHighlight ?? 0, 0, JSON.stringify(status.featureErrors));
     });
 
-    it(`semantic tokens for 2,000 $A in one RUN answer within 1 s (${eol})`, async () => {
+    it(`semantic tokens for 2,000 $A in one RUN: under 1 s of server CPU (${eol})`, async () => {
       const text = fix('FROM alpine\nRUN echo' + ' $A'.repeat(2000) + '\n');
       const uri = uriOf('vars');
-      await s.open(uri, text);
-      const { result, ms } = await timed(() => s.request<{ data: number[] }>('textDocument/semanticTokens/full', { textDocument: { uri } }));
-      assert.ok(ms < 1000, `${ms.toFixed(0)} ms`);
+      await s.open(uri, text, 1);
+      await s.waitForDiagnostics(uri, 1, WALL_SANITY_MS);
+      const m = await measure(s.process.pid!, () => s.request<{ data: number[] }>('textDocument/semanticTokens/full', { textDocument: { uri } }));
+      assertBounded('semantic tokens', m);
+      const result = m.result;
       assert.equal(semanticTokenOutside(result.data, text), undefined);
       const variables = result.data.filter((_, i) => i % 5 === 3).filter((t) => t === 8).length;
       assert.equal(variables, 2000, 'every $A is a variable token');
     });
 
-    it(`semantic tokens for a 10,000-line RUN continuation answer within 1 s (${eol})`, async () => {
+    it(`a 10,000-line RUN continuation: semantic tokens, symbols, folding, hover under 1 s of server CPU each (${eol})`, async () => {
       const text = fix('FROM alpine\nRUN echo \\\n' + '  $A b \\\n'.repeat(10_000) + '  done\n');
       const uri = uriOf('continuation');
-      await s.open(uri, text);
-      const { result, ms } = await timed(() => s.request<{ data: number[] }>('textDocument/semanticTokens/full', { textDocument: { uri } }));
-      assert.ok(ms < 1000, `${ms.toFixed(0)} ms`);
+      await s.open(uri, text, 1);
+      await s.waitForDiagnostics(uri, 1, WALL_SANITY_MS);
+      const m = await measure(s.process.pid!, () => s.request<{ data: number[] }>('textDocument/semanticTokens/full', { textDocument: { uri } }));
+      assertBounded('semantic tokens', m);
+      const result = m.result;
       assert.equal(semanticTokenOutside(result.data, text), undefined);
-      // These two go through dockerfile-ast's parse, itself ~0.1 s for this text on an idle core; the bound is the
-      // fuzz test's 2 s because this machine's 2 cores are shared (the bench reports the real figure).
-      for (const method of ['textDocument/documentSymbol', 'textDocument/foldingRange']) {
-        const r = await timed(() => s.request(method, { textDocument: { uri } }));
-        assert.ok(r.ms < 2000, `${method} ${r.ms.toFixed(0)} ms`);
+      for (const method of ['textDocument/documentSymbol', 'textDocument/foldingRange', 'textDocument/hover']) {
+        assertBounded(method, await measure(s.process.pid!, () => s.request(method, { textDocument: { uri }, position: { line: 500, character: 3 } })));
       }
     });
   }
 
-  it('a 1 MB single line: symbols, folding, semantic tokens, hover and diagnostics within 1 s each', async () => {
+  it('a 1 MB single line: diagnostics and every request under 1 s of server CPU each', async () => {
     const text = 'FROM alpine AS base\nRUN echo ' + 'x'.repeat(1_000_000) + '\nCOPY --from=base /a /b\n';
     const uri = uriOf('long-line');
-    const opened = performance.now();
-    await s.open(uri, text, 1);
-    const diags = await s.waitForDiagnostics(uri, 1, 5000);
-    assert.ok(performance.now() - opened < 1000, `diagnostics after ${(performance.now() - opened).toFixed(0)} ms`);
+    const opened = await measure(s.process.pid!, async () => {
+      await s.open(uri, text, 1);
+      return s.waitForDiagnostics(uri, 1, WALL_SANITY_MS);
+    });
+    assertBounded('open + diagnostics', opened);
+    const diags = opened.result;
     assert.equal(positionOutside(diags, text), undefined);
     const requests: [string, object][] = [
       ['textDocument/documentSymbol', {}],
@@ -104,9 +114,9 @@ describe('failures of dockerfile-language-server-nodejs 0.15.0 do not happen her
       ['textDocument/formatting', { options: { tabSize: 4, insertSpaces: true } }],
     ];
     for (const [method, extra] of requests) {
-      const { result, ms } = await timed(() => s.request(method, { textDocument: { uri }, ...extra }));
-      assert.ok(ms < 1000, `${method} took ${ms.toFixed(0)} ms`);
-      assert.equal(positionOutside(result, text), undefined, method);
+      const m = await measure(s.process.pid!, () => s.request(method, { textDocument: { uri }, ...extra }));
+      assertBounded(method, m);
+      assert.equal(positionOutside(m.result, text), undefined, method);
     }
     const symbols = await s.request<{ name: string; range: { end: { character: number } } }[]>('textDocument/documentSymbol', { textDocument: { uri } });
     assert.ok(symbols.some((x) => x.name === 'RUN'), JSON.stringify(symbols).slice(0, 300));

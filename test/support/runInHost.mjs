@@ -15,7 +15,7 @@
 //   STRATA_CODE_SERVER=/path/to/code-server …        (else .ci/install-code-server.sh finds or installs it)
 //   STRATA_INHOST_SKIP_VSIX=1 …                      (phase 1 only, while writing in-host tests)
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, createWriteStream, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync, createWriteStream, readFileSync } from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -82,15 +82,16 @@ function findCodeServer(root, log) {
 // Phase 1: the mocha suite inside the extension host.
 
 async function phaseInHostSuite({ root, codeServer, browser, index, counts, log, shots }) {
-  const timeoutMs = Number(process.env.STRATA_INHOST_TIMEOUT_MS ?? 180_000);
-  const env = process.env.STRATA_INHOST_GREP ? { STRATA_INHOST_GREP: process.env.STRATA_INHOST_GREP } : {};
+  const timeoutMs = Number(process.env.STRATA_INHOST_TIMEOUT_MS ?? 300_000);
+  const env = { STRATA_ROOT: root, ...(process.env.STRATA_INHOST_GREP ? { STRATA_INHOST_GREP: process.env.STRATA_INHOST_GREP } : {}) };
+  const stage = await stageExtension(root, index);
   const server = await startCodeServer({ codeServer, env, log });
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   try {
     const remote = (p) => `vscode-remote://127.0.0.1:${server.port}${p}`;
     const payload = JSON.stringify([
-      ['extensionDevelopmentPath', remote(root)],
-      ['extensionTestsPath', remote(index.replace(/\.js$/, ''))],
+      ['extensionDevelopmentPath', remote(stage.extension)],
+      ['extensionTestsPath', remote(stage.index.replace(/\.js$/, ''))],
     ]);
     const url = `${server.url}/?folder=${encodeURIComponent(server.workspace)}&payload=${encodeURIComponent(payload)}`;
     let done;
@@ -131,7 +132,26 @@ async function phaseInHostSuite({ root, codeServer, browser, index, counts, log,
   } finally {
     await page.close().catch(() => {});
     await server.stop();
+    rmSync(stage.base, { recursive: true, force: true });
   }
+}
+
+/**
+ * A private copy of the development extension (manifest, bundles, grammar, media) and of the compiled in-host suite:
+ * other test runs in the same work tree rebuild dist/ and out/test/ at any time, which must not pull files from under
+ * a running VS Code. node_modules is linked, so the suite resolves mocha and friends.
+ */
+async function stageExtension(root, index) {
+  for (let i = 0; i < 60 && !existsSync(path.join(root, 'dist/extension.js')); i++) await sleep(1000); // a rebuild in flight
+  const base = mkdtempSync(path.join(os.tmpdir(), 'strata-inhost-ext-'));
+  const extension = path.join(base, 'strata');
+  for (const f of ['package.json', 'dist', 'syntaxes', 'media']) {
+    if (existsSync(path.join(root, f))) cpSync(path.join(root, f), path.join(extension, f), { recursive: true });
+  }
+  if (!existsSync(path.join(extension, 'dist/extension.js'))) throw new Error('dist/extension.js is missing (npm run build)');
+  cpSync(path.dirname(index), path.join(extension, 'out/test/inhost'), { recursive: true });
+  symlinkSync(path.join(root, 'node_modules'), path.join(extension, 'node_modules'), 'dir');
+  return { base, extension, index: path.join(extension, 'out/test/inhost', path.basename(index)) };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -265,6 +285,9 @@ async function startCodeServer({ codeServer, env = {}, files = {}, beforeStart, 
   const child = spawn(codeServer, [
     '--bind-addr', `127.0.0.1:${port}`, '--auth', 'none', '--disable-telemetry', '--disable-update-check',
     '--disable-workspace-trust', '--disable-getting-started-override', '--reconnection-grace-time', '5',
+    // A built workbench honours the `payload` development parameters (extensionDevelopmentPath/extensionTestsPath)
+    // only with the smoke-test driver enabled (VS Code's resolveExtensionHostDebugEnvironment).
+    '--vscode-option', 'enable-smoke-test-driver',
     '--user-data-dir', dirs.userData, '--extensions-dir', dirs.extensions, '--config', config, dirs.workspace,
   ], { env: dirs.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] }); // detached = own process group (setsid)
   child.stdout.pipe(logStream);

@@ -109,6 +109,16 @@ export class BuildProgressParser {
       this.emit({ type: 'vertex-start', vertex: v });
       return;
     }
+    // Log lines first: they are nearly all of a chatty build's output.
+    const logStart = timestampEnd(rest);
+    if (logStart > 0) {
+      const text = rest.slice(logStart);
+      v.logLines++;
+      v.logTail.push(text);
+      if (v.logTail.length > this.tail) v.logTail.shift();
+      this.emit({ type: 'vertex-log', vertex: v, text });
+      return;
+    }
     if (rest === v.name || rest === '...' || HEADER_NOISE.test(rest)) return;
     const done = DONE.exec(rest);
     if (done) {
@@ -134,15 +144,6 @@ export class BuildProgressParser {
       v.error = rest.slice(7).trim() || 'failed';
       v.durationMs = this.now() - v.startedAt;
       this.emit({ type: 'vertex-end', vertex: v });
-      return;
-    }
-    const logStart = timestampEnd(rest);
-    if (logStart > 0) {
-      const text = rest.slice(logStart);
-      v.logLines++;
-      v.logTail.push(text);
-      if (v.logTail.length > this.tail) v.logTail.shift();
-      this.emit({ type: 'vertex-log', vertex: v, text });
       return;
     }
     this.emit({ type: 'vertex-status', vertex: v, text: rest });

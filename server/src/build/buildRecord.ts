@@ -36,6 +36,12 @@ export interface BuildStepRecord {
   instruction: string;
   /** BuildKit's vertex name, e.g. `[build 3/5] RUN npm ci`. */
   vertex: string;
+  /**
+   * BuildKit's verdict: `cached` (CACHED), `built` (ran; for FROM: resolved — BuildKit prints DONE for an unchanged
+   * local base too), `failed`, `canceled` (build interrupted while it ran), `not-run` (stage not needed for the target,
+   * or never reached because an earlier step failed). Steps are the ones BuildKit runs: FROM of an image, RUN, COPY,
+   * ADD, WORKDIR; metadata-only instructions (ENV, LABEL, …) have no step record.
+   */
   outcome: 'cached' | 'built' | 'failed' | 'canceled' | 'not-run';
   durationMs: number | null;
   error?: string;

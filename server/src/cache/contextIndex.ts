@@ -69,6 +69,7 @@ export class ContextIndex {
     const old = this.entries;
     const next = new Map<string, IndexEntry>();
     const ignoredRoots: string[] = [];
+    const provisional = new Set<string>();
     const root = await this.fs.stat('').catch(() => null);
     if (!root || root.type !== 'dir') throw new Error('the build context is not a readable directory');
     next.set('', { stat: root });
@@ -98,7 +99,13 @@ export class ContextIndex {
           }
           if (excluded) {
             ignoredRoots.push(rel);
-            if (st.type === 'dir' && this.ignore.mayIncludeBelow(rel)) nextQueue.push(rel);
+            if (st.type === 'dir' && this.ignore.mayIncludeBelow(rel)) {
+              // An exception may re-include something below: walk it; the dir itself is kept only if it does
+              // (the sender creates parents of what it sends).
+              next.set(rel, { stat: st });
+              provisional.add(rel);
+              nextQueue.push(rel);
+            }
             continue;
           }
           const prev = old.get(rel);
@@ -115,7 +122,17 @@ export class ContextIndex {
       });
       queue = nextQueue;
     }
-    // Entries reached only through an excluded dir (exceptions) need their excluded parents as dirs for selection.
+    // Excluded dirs walked for exceptions stay only when something below them was re-included.
+    if (provisional.size) {
+      const keep = new Set<string>();
+      for (const k of next.keys()) {
+        for (let i = k.lastIndexOf('/'); i > 0; i = k.lastIndexOf('/', i - 1)) {
+          const parent = k.slice(0, i);
+          if (provisional.has(parent) && !provisional.has(k)) keep.add(parent);
+        }
+      }
+      for (const d of provisional) if (!keep.has(d)) next.delete(d);
+    }
     this.entries = next;
     this.sorted = null;
     this.memo.clear();

@@ -4,7 +4,7 @@
  * replaces it), and are deleted when the server exits.
  */
 import { rmSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { ResponseError, type CancellationToken, type Connection } from 'vscode-languageserver';
@@ -17,7 +17,7 @@ import {
   TransferProgressNotification, type ContainersListResult,
 } from '../protocol/lspMessages';
 import { DockerContainerEngine, type ContainerEngine } from './containerEngine';
-import { inspectContainer, type OpenedContainer } from './containerInspector';
+import { inspectContainer } from './containerInspector';
 import { loadArchive, saveImageToFile } from './imageTransfer';
 
 /** Progress notifications at most this often per request (bytes arrive per 64 KiB chunk). */
@@ -26,7 +26,8 @@ const PROGRESS_INTERVAL_MS = 200;
 export class ContainerService {
   private workDir: Promise<string> | null = null;
   private workDirPath: string | null = null;
-  private readonly inspected = new Map<string, OpenedContainer>();
+  /** Container id → folder of its latest archive. */
+  private readonly archives = new Map<string, string>();
 
   constructor(private readonly engineFor: (dockerPath: string | undefined) => ContainerEngine, private readonly openImage: OpenImage) {}
 
@@ -47,9 +48,11 @@ export class ContainerService {
     });
     // The reader here only served the preview: the explorer opens the archive itself. Keep the file, drop the reader.
     await opened.image.close();
-    const previous = this.inspected.get(opened.inspection.container.id);
-    this.inspected.set(opened.inspection.container.id, opened);
-    await previous?.dispose();
+    const id = opened.inspection.container.id;
+    const previous = this.archives.get(id);
+    this.archives.set(id, path.dirname(opened.inspection.archivePath));
+    // An explorer still showing the previous archive keeps its open file handle: deleting the file is safe.
+    if (previous) await rm(previous, { recursive: true, force: true });
     return opened.inspection;
   }
 

@@ -1,4 +1,4 @@
-import { DockerfileParser, type Instruction } from 'dockerfile-ast';
+import { DockerfileParser } from 'dockerfile-ast';
 
 /**
  * A Dockerfile as BuildKit's dockerfile2llb sees it: global ARGs, stages (name, base, instructions) and, per
@@ -85,7 +85,6 @@ export function parseDockerfileModel(text: string): DockerfileModel {
       stages[stages.length - 1]!.body.push(d);
     }
     instructions.push(d);
-    void (ins as Instruction);
   }
   return { escape, globalArgs, stages, instructions };
 }

@@ -276,14 +276,12 @@ export function parseArgDecls(args: string): [string, string | undefined][] {
   return out;
 }
 
-/** `ENV A=1 B="2 3"` or legacy `ENV A 1 2` → expanded pairs, each value expanded with the pairs before it? No: BuildKit expands the whole line with the env before the instruction. */
+/** `ENV A=1 B="2 3"` or legacy `ENV A 1 2` → expanded pairs; every value is expanded with the env as it was before the instruction (as BuildKit does). */
 function parseEnvPairs(args: string, lookup: VarLookup, esc: string): [string, string][] {
   const raw = splitRaw(args);
   if (raw.length > 0 && !raw[0]!.includes('=')) {
-    const [k, ...rest] = args.trim().split(/\s+/);
-    const v = expandWord(args.trim().slice(k!.length).trim(), lookup, esc).value;
-    void rest;
-    return [[k!, v]];
+    const k = args.trim().split(/\s+/)[0]!;
+    return [[k, expandWord(args.trim().slice(k.length).trim(), lookup, esc).value]];
   }
   return raw.map((w) => {
     const eq = w.indexOf('=');

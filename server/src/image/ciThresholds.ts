@@ -62,16 +62,16 @@ export function parseDiveCi(text: string): Partial<CiThresholds> {
 export function evaluateCi(summary: ImageSummary, t: CiThresholds): CiRuleResult[] {
   const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
   const results: CiRuleResult[] = [];
-  const rule = (r: keyof CiThresholds, value: number, failed: (th: number) => boolean, show: (x: number) => string, op: string) => {
+  const rule = (r: keyof CiThresholds, value: number, failed: (th: number) => boolean, show: (x: number) => string, failOp: string, passOp: string) => {
     const th = t[r];
     if (th === null) results.push({ rule: r, status: 'skip', threshold: null, value, message: `${r}: disabled` });
     else {
       const fail = failed(th);
-      results.push({ rule: r, status: fail ? 'fail' : 'pass', threshold: th, value, message: `${r}: ${show(value)} ${fail ? op : 'within'} ${show(th)}` });
+      results.push({ rule: r, status: fail ? 'fail' : 'pass', threshold: th, value, message: `${r}: ${show(value)} ${fail ? failOp : passOp} ${show(th)}` });
     }
   };
-  rule('lowestEfficiency', summary.efficiency, (th) => summary.efficiency < th, pct, 'is below');
-  rule('highestWastedBytes', summary.wastedBytes, (th) => summary.wastedBytes > th, (x) => `${x} bytes`, 'is above');
-  rule('highestUserWastedPercent', summary.userWastedPercent, (th) => summary.userWastedPercent > th, pct, 'is above');
+  rule('lowestEfficiency', summary.efficiency, (th) => summary.efficiency < th, pct, 'is below', '≥');
+  rule('highestWastedBytes', summary.wastedBytes, (th) => summary.wastedBytes > th, (x) => `${x} bytes`, 'is above', '≤');
+  rule('highestUserWastedPercent', summary.userWastedPercent, (th) => summary.userWastedPercent > th, pct, 'is above', '≤');
   return results;
 }

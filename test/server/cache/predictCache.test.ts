@@ -91,6 +91,11 @@ for (const eol of ['LF', 'CRLF'] as const) {
       const p = await scenario(FILES, t(D), () => {}, t(D.replace('WORKDIR /app', 'WORKDIR /srv')));
       assert.deepEqual([first(p)!.line, first(p)!.reason.code], [2, 'instruction-changed']);
     });
+    it('USER change re-runs a later WORKDIR (its mkdir runs as that user) and RUN', async () => {
+      const d = 'FROM base\nUSER nobody\nWORKDIR /w\nRUN id\n';
+      const p = await scenario({}, t(d), () => {}, t(d.replace('USER nobody', 'USER root')));
+      assert.deepEqual([first(p)!.line, first(p)!.reason.code, at(p, 4).reason.code], [3, 'user-changed', 'parent-miss']);
+    });
     it('base digest change → base-changed, everything after re-runs', async () => {
       let digest = 'sha256:aaa';
       const resolve: ImageResolver = async () => digest;
@@ -158,6 +163,16 @@ describe('bad contexts give unknown with a reason', () => {
   it('missing COPY source', async () => {
     const p = await scenario({}, 'FROM base\nCOPY nope.txt /x\n', () => {});
     assert.match(at(p, 2).reason.message, /not found in the build context/);
+  });
+});
+
+describe('ContextIndex walk with .dockerignore exceptions', () => {
+  it('an excluded dir is walked for a ! exception and kept only as the parent of what it re-includes', async () => {
+    const ctx = new MemoryContext({ '.dockerignore': 'docs\n!docs/keep.md\nempty\n!empty/none\n', 'docs/keep.md': 'k', 'docs/drop.md': 'd', 'empty/x': 'x' });
+    const idx = new ContextIndex(ctx.fs());
+    await idx.scan();
+    assert.deepEqual(idx.paths(), ['.dockerignore', 'docs', 'docs/keep.md']);
+    assert.deepEqual(idx.select(['docs']).paths, ['docs', 'docs/keep.md']);
   });
 });
 

@@ -333,6 +333,25 @@ describe('image reader: formats', () => {
     await img.close();
   });
 
+  it('a layer\'s tree is queryable as soon as it is read, before the last layer is', async () => {
+    const layers = Array.from({ length: 8 }, (_, i) => makeTar([{ name: `l${i}/zeros`, content: Buffer.alloc(2 * 1024 * 1024) }]));
+    const p = tmp.write('progressive.tar', ociArchive([{ tags: ['p:1'], layers }], { compression: 'gzip' }));
+    let img: Awaited<ReturnType<typeof openImage>> | null = null;
+    const seen: { layer: number; names: string[]; unread: number }[] = [];
+    img = await openImage(p, {
+      onProgress: (e) => {
+        if (e.type !== 'layer-done' || !img) return;
+        const unread = img.info.images[0]!.layers.filter((l) => l.status === 'pending' || l.status === 'reading').length;
+        seen.push({ layer: e.layer, names: img.listDirectory(0, e.layer, 'layer', '').entries.map((x) => x.name), unread });
+      },
+    });
+    await img.done;
+    assert.equal(seen.length, 8);
+    assert.ok(seen[0]!.unread > 0, 'the first finished layer was visible while others were still being read');
+    for (const s of seen) assert.deepEqual(s.names, [`l${s.layer}`]);
+    await img.close();
+  });
+
   it('cancelling with an AbortSignal stops reading and marks layers failed', async () => {
     const ac = new AbortController();
     ac.abort();

@@ -65,6 +65,25 @@ describe('image reader with worker threads', () => {
     await img.close();
   });
 
+  it('main-thread decoding with the blob hashed by a worker still catches a blob mismatch', async () => {
+    process.env.STRATA_IMAGE_LAYER_WORKERS = '0';
+    try {
+      const files = ociFiles([{ tags: ['w:1'], layers: [layer] }], { compression: 'zstd' });
+      const name = `blobs/sha256/${sha256(compress(layer, 'zstd')).slice(7)}`;
+      files[name] = compress(makeTar([{ name: 'evil', content: 'x' }]), 'zstd');
+      const img = await openImage(tmp.write('w-main-mismatch.tar', tarOf(files)));
+      await img.done;
+      assert.match(img.info.images[0]!.layers[0]!.error ?? '', /blob digest mismatch/);
+      await img.close();
+      const ok = await openImage(tmp.write('w-main-ok.tar', tarOf(ociFiles([{ tags: ['w:1'], layers: [layer] }], { compression: 'gzip' }))));
+      await ok.done;
+      assert.equal(ok.info.images[0]!.layers[0]!.status, 'read');
+      await ok.close();
+    } finally {
+      process.env.STRATA_IMAGE_LAYER_WORKERS = '1';
+    }
+  });
+
   it('diffId mismatch of an uncompressed layer is found by the hashing worker', async () => {
     const img = await openImage(tmp.write('w-diffid.tar', dockerSaveLegacy([{ tags: ['w:1'], layers: [layer], diffIds: [sha256(Buffer.from('x'))] }])));
     await img.done;
