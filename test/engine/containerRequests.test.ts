@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { ContainerInspection } from '../../server/src/container/containerModel';
@@ -55,7 +55,12 @@ describe('container requests of the language server (real engine)', () => {
     assert.ok(mine);
     assert.deepEqual([mine.image, mine.state], [IMAGE, 'running']);
 
+    // A folder left by a server that was killed (its pid no longer exists) is cleaned up on the first read.
+    const deadPid = spawnSync(process.execPath, ['-e', '0']).pid!;
+    const stale = path.join(os.tmpdir(), `strata-containers-${deadPid}-stale`);
+    mkdirSync(path.join(stale, 'strata-container-x'), { recursive: true });
     const ins = await session.request<ContainerInspection>('strata/containers/inspect', { ref: NAME, progressToken: 'p1' });
+    assert.ok(!existsSync(stale), 'stale archive folder of a dead server removed');
     assert.equal(ins.writableIndex, 2);
     assert.deepEqual(ins.changes.map((c) => `${c.kind} ${c.path} ${c.from ?? '-'}`).sort(), ['deleted bin/true 0', 'modified bin 0', 'modified greeting 1']);
     assert.equal(ins.preview.wastedBytes, 'hello\n'.length + (ins.changes.find((c) => c.path === 'bin/true')!.oldSize ?? -1));
@@ -80,9 +85,11 @@ describe('container requests of the language server (real engine)', () => {
     await assert.rejects(session.request('strata/containers/inspect', { ref: `no-such-${ID}` }), new RegExp(`no such container: no-such-${ID}`));
     await assert.rejects(session.request('strata/images/load', { file: path.join(work, 'missing.tar') }), /cannot read .*missing\.tar: no such file/);
 
-    // The archives live only as long as the server.
-    await session.close();
-    await new Promise<void>((resolve) => (session.exited !== undefined ? resolve() : session.process.once('exit', () => resolve())));
-    assert.ok(!existsSync(ins.archivePath), 'the server deletes container archives when it exits');
+    // The archives live only as long as the server (a clean LSP shutdown + exit, as editors do).
+    const exited = new Promise<void>((resolve) => session.process.once('exit', () => resolve()));
+    await session.connection.sendRequest('shutdown');
+    await session.connection.sendNotification('exit');
+    await exited;
+    assert.ok(!existsSync(path.dirname(path.dirname(ins.archivePath))), 'the server deletes its container archives when it exits');
   });
 });

@@ -110,3 +110,9 @@ export function mutate(r: () => number, corpus: { file: string; text: string }[]
 export const FUZZ_SCALE = Math.max(1, Number(process.env.STRATA_FUZZ_SCALE ?? '1') || 1);
 /** STRATA_FUZZ_SEED reproduces a failing run; each run prints its seed. */
 export const FUZZ_SEED = Number(process.env.STRATA_FUZZ_SEED ?? '') || 20261125;
+
+/**
+ * Wall-clock budget of one fuzz test: 20 s × STRATA_FUZZ_SCALE, or STRATA_FUZZ_BUDGET_S seconds (e.g. 3600 to let
+ * the in-process fuzz reach its full 100,000 files under `npm run fuzz` on a loaded machine).
+ */
+export const FUZZ_BUDGET_MS = (Number(process.env.STRATA_FUZZ_BUDGET_S ?? '') || 20 * FUZZ_SCALE) * 1000;

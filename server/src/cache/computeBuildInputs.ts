@@ -131,6 +131,16 @@ export async function computeBuildInputs(o: ComputeOptions): Promise<BuildInputs
   };
 }
 
+/** The context could not be walked: every build step is `unknown` with that reason (not "file not found"). */
+export function markContextProblem(inputs: BuildInputs, problem: string): void {
+  inputs.problems.push(problem);
+  for (const st of inputs.steps) {
+    if (st.kind === 'config' || st.kind === 'base' || st.stageIndex < 0) continue;
+    st.problem = problem; // the root cause: outranks "not found" from the empty index
+    st.chain = null;
+  }
+}
+
 function hasHeredoc(e: EvaluatedInstruction): boolean {
   return /<<-?\s*["']?[A-Za-z_]/.test(e.ins.args);
 }

@@ -30,7 +30,11 @@ export interface IndexOptions {
   maxFileBytes?: number;
   /** Parallel hashes/stats. */
   concurrency?: number;
+  /** Largest context walked (entries); beyond it predictions are `unknown` (a Dockerfile in a home directory…). */
+  maxEntries?: number;
 }
+
+export const DEFAULT_MAX_ENTRIES = 500_000;
 
 /** Longest stretch of synchronous file work before yielding to the event loop. */
 const YIELD_MS = 8;
@@ -47,6 +51,7 @@ export class ContextIndex {
   /** Problems of the walk itself (unreadable directories). */
   private readonly maxFileBytes: number;
   private readonly concurrency: number;
+  private readonly maxEntries: number;
   hashedCount = 0;
   /** Selection digests by source list, dropped when a path under their roots changes (incremental predictions). */
   private readonly memo = new Map<string, { roots: string[]; result: Selection }>();
@@ -55,6 +60,7 @@ export class ContextIndex {
   constructor(private readonly fs: ContextFs, opts: IndexOptions = {}) {
     this.maxFileBytes = opts.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
     this.concurrency = opts.concurrency ?? 32;
+    this.maxEntries = opts.maxEntries ?? DEFAULT_MAX_ENTRIES;
   }
 
   get size(): number { return this.entries.size; }
@@ -121,6 +127,7 @@ export class ContextIndex {
         }
       });
       queue = nextQueue;
+      if (next.size > this.maxEntries) throw new Error(`more than ${this.maxEntries} entries; not hashed (is the context folder right?)`);
     }
     // Excluded dirs walked for exceptions stay only when something below them was re-included.
     if (provisional.size) {

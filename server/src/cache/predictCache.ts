@@ -35,6 +35,8 @@ export interface Prediction {
   instructions: PredictedInstruction[];
   summary: { hit: number; miss: number; unknown: number; skipped: number };
   notice?: string;
+  /** Problems of the whole snapshot (unknown target, unreadable context). */
+  problems?: string[];
 }
 
 interface Status { cache: CacheOutcome; reason: PredictionReason; baselineStep?: StepInputs }
@@ -226,6 +228,7 @@ export function predictCache(current: BuildInputs, baseline: BuildRecord | null,
     instructions,
     summary,
     ...(baseNotice && !base ? { notice: baseNotice } : {}),
+    ...(current.problems.length ? { problems: current.problems } : {}),
   };
 }
 

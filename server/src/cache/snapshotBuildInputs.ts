@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { BuildInputs } from './buildInputs';
-import { computeBuildInputs, type ImageResolver } from './computeBuildInputs';
+import { computeBuildInputs, markContextProblem, type ImageResolver } from './computeBuildInputs';
 import { nodeContextFs } from './contextFs';
 import { ContextIndex, type IndexOptions } from './contextIndex';
 
@@ -46,7 +46,7 @@ export async function snapshotBuildInputs(opts: SnapshotOptions): Promise<BuildI
     dockerfile, context, dockerfileText: text, target: opts.target, buildArgs: opts.buildArgs, index,
     resolveImage: opts.resolveImage ?? dockerImageResolver(), signal: opts.signal,
   });
-  inputs.problems.push(...problems);
+  for (const p of problems) markContextProblem(inputs, p);
   return inputs;
 }
 

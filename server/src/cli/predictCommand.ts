@@ -27,6 +27,8 @@ export async function predictCommand(args: ParsedArgs, io: CliIO): Promise<numbe
     target: args.common.target ?? null,
     buildArgs: Object.fromEntries(args.common.buildArgs),
   });
+  const badTarget = prediction.problems?.find((p) => p.startsWith('target stage'));
+  if (badTarget) throw new CliError(`--target ${args.common.target}`, badTarget.replace(/^target stage "[^"]*" /, 'stage '));
   const relative = path.relative(io.cwd, dockerfile);
   const rel = relative && !relative.startsWith('..') ? relative : dockerfile;
   if (args.common.json) {
@@ -34,6 +36,7 @@ export async function predictCommand(args: ParsedArgs, io: CliIO): Promise<numbe
     return 0;
   }
   if (prediction.notice) io.err(`strata: ${prediction.notice}`);
+  for (const p of prediction.problems ?? []) io.err(`strata: ${p}`);
   for (const p of prediction.instructions) io.out(formatLine(rel, p));
   const s = prediction.summary;
   io.err(`strata: ${s.hit} hit, ${s.miss} miss, ${s.unknown} unknown, ${s.skipped} skipped` +

@@ -4,7 +4,7 @@
  * replaces it), and are deleted when the server exits.
  */
 import { rmSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { ResponseError, type CancellationToken, type Connection } from 'vscode-languageserver';
@@ -19,6 +19,25 @@ import {
 import { DockerContainerEngine, type ContainerEngine } from './containerEngine';
 import { inspectContainer } from './containerInspector';
 import { loadArchive, saveImageToFile } from './imageTransfer';
+
+const WORK_PREFIX = 'strata-containers-';
+
+/**
+ * Folders of servers that died without running their exit handler (killed): named after their pid, removed when
+ * that process no longer exists.
+ */
+async function removeStaleWorkDirs(): Promise<void> {
+  const names = await readdir(tmpdir()).catch(() => [] as string[]);
+  for (const n of names) {
+    const pid = Number(/^strata-containers-(\d+)-/.exec(n)?.[1]);
+    if (!pid || pid === process.pid) continue;
+    try {
+      process.kill(pid, 0);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ESRCH') await rm(path.join(tmpdir(), n), { recursive: true, force: true });
+    }
+  }
+}
 
 /** Progress notifications at most this often per request (bytes arrive per 64 KiB chunk). */
 const PROGRESS_INTERVAL_MS = 200;
@@ -41,7 +60,7 @@ export class ContainerService {
   }
 
   async inspect(ref: string, dockerPath: string | undefined, signal: AbortSignal, progress: (phase: string, bytes: number, total: number) => void) {
-    this.workDir ??= mkdtemp(path.join(tmpdir(), `strata-containers-${process.pid}-`)).then((d) => (this.workDirPath = d));
+    this.workDir ??= removeStaleWorkDirs().then(() => mkdtemp(path.join(tmpdir(), `${WORK_PREFIX}${process.pid}-`))).then((d) => (this.workDirPath = d));
     const opened = await inspectContainer(this.engineFor(dockerPath), ref, this.openImage, {
       signal, workDir: await this.workDir,
       onProgress: (p) => progress(p.phase, 'bytes' in p ? p.bytes : 0, 'totalBytes' in p ? p.totalBytes : 0),

@@ -7,7 +7,7 @@ import { createReadStream, existsSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { HashJob, LayerJob, WorkerReply } from './imageWorker';
+import type { HashJob, LayerJob, StreamHashMessage, WorkerReply } from './imageWorker';
 import type { TarHeader } from './tarParser';
 
 const POOL_SIZE = 2;
@@ -81,6 +81,47 @@ export async function hashFileRange(file: string, offset: number, size: number, 
     }
   }
   return { hex: hash.digest('hex'), read };
+}
+
+/** A hash computed on a worker from bytes this thread posts: update() copies and transfers, digest() resolves. */
+export interface StreamHash {
+  update(chunk: Uint8Array): void;
+  digest(): Promise<string>;
+  /** Frees the worker-side state if the stream is abandoned. */
+  cancel(): void;
+}
+
+/** A worker-side hash, or null when no worker is available (callers hash on this thread). */
+export function workerStreamHash(algorithm: string): StreamHash | null {
+  const workers = getPool();
+  if (!workers) return null;
+  const id = ++jobId;
+  const w = workers[next++ % workers.length]!;
+  const send = (m: StreamHashMessage, transfer?: ArrayBuffer[]) => w.postMessage(m, transfer);
+  send({ kind: 'stream-start', id, algorithm });
+  let finished = false;
+  return {
+    update(chunk) {
+      const copy = new Uint8Array(chunk); // our own ArrayBuffer, so it can be transferred
+      send({ kind: 'stream-chunk', id, data: copy }, [copy.buffer as ArrayBuffer]);
+    },
+    digest() {
+      finished = true;
+      return new Promise((resolve, reject) => {
+        if (inFlight++ === 0) for (const x of workers) x.ref();
+        handlers.set(id, (r) => {
+          handlers.delete(id);
+          if (--inFlight === 0) for (const x of pool ?? []) x.unref();
+          if (r.kind === 'hashed') resolve(r.hex);
+          else reject(new Error(r.kind === 'error' ? r.message : 'unexpected reply'));
+        });
+        send({ kind: 'stream-end', id });
+      });
+    },
+    cancel() {
+      if (!finished) w.postMessage({ kind: 'cancel', id });
+    },
+  };
 }
 
 export type LayerWorkerResult = Extract<WorkerReply, { kind: 'layer-done' }>;

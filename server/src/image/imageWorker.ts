@@ -116,10 +116,32 @@ async function runLayer(job: LayerJob, post: (r: WorkerReply) => void): Promise<
   });
 }
 
-parentPort?.on('message', (msg: HashJob | LayerJob | { kind: 'cancel'; id: number }) => {
+/** Streamed hashing: the main thread posts chunks (transferred) of bytes it decompressed, then 'end'. */
+export type StreamHashMessage =
+  | { kind: 'stream-start'; id: number; algorithm: string }
+  | { kind: 'stream-chunk'; id: number; data: Uint8Array }
+  | { kind: 'stream-end'; id: number };
+const streams = new Map<number, ReturnType<typeof createHash>>();
+
+parentPort?.on('message', (msg: HashJob | LayerJob | StreamHashMessage | { kind: 'cancel'; id: number }) => {
   const post = (r: WorkerReply) => parentPort!.postMessage(r);
   if (msg.kind === 'cancel') {
     cancelled.add(msg.id);
+    streams.delete(msg.id);
+    return;
+  }
+  if (msg.kind === 'stream-start') {
+    streams.set(msg.id, createHash(msg.algorithm));
+    return;
+  }
+  if (msg.kind === 'stream-chunk') {
+    streams.get(msg.id)?.update(msg.data);
+    return;
+  }
+  if (msg.kind === 'stream-end') {
+    const h = streams.get(msg.id);
+    streams.delete(msg.id);
+    post(h ? { id: msg.id, kind: 'hashed', hex: h.digest('hex'), read: 0 } : { id: msg.id, kind: 'error', message: 'unknown hash stream' });
     return;
   }
   if (msg.kind === 'hash') {

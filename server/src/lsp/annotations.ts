@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { CodeLens, Connection, InlayHint, Position } from 'vscode-languageserver';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { loadLatestBuildRecord, recordKey } from '../build/buildRecordStore';
-import { computeBuildInputs } from '../cache/computeBuildInputs';
+import { computeBuildInputs, markContextProblem } from '../cache/computeBuildInputs';
 import { nodeContextFs } from '../cache/contextFs';
 import { ContextIndex } from '../cache/contextIndex';
 import { predictCache, type PredictedInstruction } from '../cache/predictCache';
@@ -160,15 +160,23 @@ export class PredictionAnnotations {
     }
     const pending = [...entry.pending];
     entry.pending.clear();
-    if (!entry.scanned || !(await entry.index.refresh(pending, signal))) {
-      await entry.index.scan(signal);
-      entry.scanned = true;
+    let contextProblem: string | null = null;
+    try {
+      if (!entry.scanned || !(await entry.index.refresh(pending, signal))) {
+        entry.scanned = false;
+        await entry.index.scan(signal);
+        entry.scanned = true;
+      }
+    } catch (e) {
+      signal.throwIfAborted();
+      contextProblem = `build context ${context}: ${(e as Error).message}`;
     }
     const text = doc.getText();
     const inputs = await computeBuildInputs({
       dockerfile: file, context, dockerfileText: text, target: choice.target, buildArgs: choice.buildArgs,
       index: entry.index, resolveImage: this.resolveImage, signal,
     });
+    if (contextProblem) markContextProblem(inputs, contextProblem);
     const loaded = this.stateDir
       ? await loadLatestBuildRecord(this.stateDir, { dockerfile: file, context, target: choice.target })
       : { record: null, notice: 'no baseline: build once with Strata: Build Image' };

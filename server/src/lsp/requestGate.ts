@@ -111,13 +111,16 @@ export class RequestGate {
     };
   }
 
-  /** Wraps a handler that is not about one document (resolve requests, commands). */
-  plain<P, R>(feature: string, empty: R, fn: (params: P, token: CancellationToken) => R | Promise<R>): Handler<P, R> {
+  /**
+   * Wraps a handler that is not about one document (resolve requests). On failure it answers `fallback(params)`
+   * (for a resolve request: the item unresolved).
+   */
+  plain<P, R>(feature: string, fallback: (params: P) => R, fn: (params: P, token: CancellationToken) => R | Promise<R>): Handler<P, R> {
     return async (params, token) => {
       this.assertReady();
       await yieldToEventLoop();
       if (token.isCancellationRequested) throw new ResponseError(LSPErrorCodes.RequestCancelled, 'request cancelled');
-      return this.guard.runAsync(feature, empty, () => fn(params, token));
+      return this.guard.runAsync(feature, fallback(params), () => fn(params, token));
     };
   }
 

@@ -1,7 +1,8 @@
 /**
  * The language server: translates LSP requests into calls on the analysis services and back. No analysis lives here.
  * Every handler runs through `FeatureGuard`, so an exception in one feature gives an empty answer and one log line,
- * never a dead process (see ARCHITECTURE.md "Robustness").
+ * never a dead process (see ARCHITECTURE.md "Robustness"); document requests go through `RequestGate`
+ * (cancellation, ContentModified, the ShadowText of pathological documents: docs/architecture/lsp.md).
  */
 import {
   CodeActionKind,
@@ -111,7 +112,7 @@ export class StrataServer {
       // Tag completion after `FROM image:` asks Docker Hub; never let an unreachable registry stall the editor.
       !h.withinLookupLimit(a, 'completion') ? []
         : a.map(await withTimeout(svc.computeCompletionItems(a.text, a.toShadow(p.position)), COMPLETION_TIMEOUT_MS, []))));
-    c.onCompletionResolve(h.plain('completionResolve', {} as CompletionItem, (item) => svc.resolveCompletionItem(item)));
+    c.onCompletionResolve(h.plain('completionResolve', (item: CompletionItem) => item, (item) => svc.resolveCompletionItem(item)));
     c.onHover(h.handle('hover', null, async (a, p) => mergeHover(h.withinLookupLimit(a, 'hover') ? a.map(svc.computeHover(a.text, a.toShadow(p.position))) : null,
       await g.runAsync('predictionHover', null, () => this.annotations.hover(a.document, p.position)))));
     // Cache predictions (annotations.ts): CodeLens or inlay hints per instruction, settings from the client.
@@ -148,7 +149,7 @@ export class StrataServer {
     }));
     c.onDocumentHighlight(h.handle('documentHighlight', [], (a, p) => (h.withinLookupLimit(a, 'documentHighlight') ? a.map(svc.computeHighlightRanges(a.text, a.toShadow(p.position))) : [])));
     c.onDocumentLinks(h.handle('documentLink', [], (a) => a.map(svc.computeLinks(a.text))));
-    c.onDocumentLinkResolve(h.plain('documentLinkResolve', {} as DocumentLink, (link) => svc.resolveLink(link)));
+    c.onDocumentLinkResolve(h.plain('documentLinkResolve', (link: DocumentLink) => link, (link) => svc.resolveLink(link)));
     // Our own linear producer on the real text (see semanticTokens.ts): no shadow needed, memoised per version.
     c.languages.semanticTokens.on(h.handle('semanticTokens', { data: [] } as SemanticTokens, (a) =>
       h.memo(a, 'semanticTokens', () => computeSemanticTokens(a.document.getText()))));

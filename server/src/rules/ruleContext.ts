@@ -179,6 +179,16 @@ export function effectiveArgv(cmd: ShellCommand): string[] {
       while (argv[0]?.startsWith('-')) argv = argv.slice(1);
       continue;
     }
+    if (n === 'xargs') {
+      // `xargs -rt apt-get install -y < list`: the command xargs runs.
+      argv = argv.slice(1);
+      while (argv[0]?.startsWith('-')) {
+        const opt = argv[0];
+        argv = argv.slice(1);
+        if (/^-[nILPdaEs]$/.test(opt)) argv = argv.slice(1);
+      }
+      continue;
+    }
     if (n === 'env') {
       argv = argv.slice(1);
       while (argv[0] && (argv[0].startsWith('-') || argv[0].includes('='))) argv = argv.slice(1);

@@ -41,6 +41,8 @@ type Tok =
   | { kind: 'eof'; line: number; col: number };
 
 const OPS = ['&&', '||', ';;&', ';;', ';&', '|&', '<<<', '<<-', '<<', '>>', '<&', '>&', '<>', '>|', '&>>', '&>', '&', '|', ';', '(', ')', '<', '>'];
+const OP_START = new Set(['&', '|', ';', '(', ')', '<', '>']);
+const NO_OPS: string[] = [];
 const META = new Set([' ', '\t', '\n', ';', '&', '|', '(', ')', '<', '>']);
 const RESERVED = new Set(['if', 'then', 'else', 'elif', 'fi', 'do', 'done', 'case', 'esac', 'while', 'until', 'for', 'in', '{', '}', '!', 'function']);
 const STOP_WORDS = new Set(['then', 'else', 'elif', 'fi', 'do', 'done', 'esac', '}']);
@@ -86,7 +88,7 @@ class Lexer {
       this.readHeredocBodies();
       return { kind: 'nl', line, col };
     }
-    for (const op of OPS) {
+    for (const op of OP_START.has(c) ? OPS : NO_OPS) {
       if (this.src.startsWith(op, this.pos)) {
         this.advance(op.length);
         if (op === '<<' || op === '<<-') {

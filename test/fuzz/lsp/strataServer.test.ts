@@ -4,7 +4,7 @@
  * `${` substitutions and JSON exec form, and random requests of every advertised method, some cancelled.
  * Fails on a server exit, a request unanswered within 2 s (of server CPU, see below), any error other than RequestCancelled/ContentModified,
  * a position outside the document in any answer or diagnostic, or a stack trace on stderr.
- * Time-bounded: 20 s × STRATA_FUZZ_SCALE (10 under `npm run fuzz`); seeded (STRATA_FUZZ_SEED reproduces a run).
+ * Time-bounded: 20 s × STRATA_FUZZ_SCALE (10 under `npm run fuzz`) or STRATA_FUZZ_BUDGET_S; seeded (STRATA_FUZZ_SEED reproduces a run).
  */
 import { after, before, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
@@ -12,10 +12,10 @@ import { CancellationTokenSource } from 'vscode-languageserver-protocol/node';
 import type { InitializeResult, PublishDiagnosticsParams } from 'vscode-languageserver-protocol';
 import { LspSession } from '../../support/lspSession';
 import { lineLengths, positionOutside, semanticTokenOutside } from '../../support/documentRanges';
-import { FUZZ_SCALE, FUZZ_SEED, loadCorpus, mutate, rng } from '../corpusMutator';
+import { FUZZ_BUDGET_MS, FUZZ_SEED, loadCorpus, mutate, rng } from '../corpusMutator';
 import { mainThreadCpuMs } from '../../support/threadCpu';
 
-const BUDGET_MS = 20_000 * FUZZ_SCALE;
+const BUDGET_MS = FUZZ_BUDGET_MS;
 /**
  * "Answered within 2 s" is measured as the server's main-thread CPU time while the request was open (threadCpu.ts):
  * this machine's 2 cores are shared by several suites, so wall time mostly measures their load. Wall time is bounded

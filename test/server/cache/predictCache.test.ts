@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import type { BuildRecord } from '../../../server/src/build/buildRecord';
 import type { BuildInputs } from '../../../server/src/cache/buildInputs';
-import { computeBuildInputs, type ImageResolver } from '../../../server/src/cache/computeBuildInputs';
+import { computeBuildInputs, markContextProblem, type ImageResolver } from '../../../server/src/cache/computeBuildInputs';
 import { ContextIndex } from '../../../server/src/cache/contextIndex';
 import { predictCache, type Prediction } from '../../../server/src/cache/predictCache';
 import { crlf } from '../../support/paths';
@@ -200,5 +200,17 @@ describe('incremental and cancellable hashing', () => {
     const ac = new AbortController();
     ac.abort();
     await assert.rejects(idx.scan(ac.signal), /abort/i);
+  });
+});
+
+describe('a context that cannot be walked', () => {
+  it('gives unknown with the reason on build steps, not "file not found"', async () => {
+    const idx = new ContextIndex(new MemoryContext({ 'a': 'a' }).fs(), { maxEntries: 0 });
+    await assert.rejects(idx.scan(), /more than 0 entries/);
+    const inputs = await computeBuildInputs({ dockerfile: '/D', context: '/c', dockerfileText: 'FROM b\nCOPY a /a\nRUN x\n', target: null, buildArgs: {}, index: idx });
+    markContextProblem(inputs, 'build context /c: more than 0 entries');
+    const p = predictCache(inputs, record(inputs));
+    assert.deepEqual(p.instructions.map((i) => [i.cache, i.reason.code]), [['hit', 'unchanged'], ['unknown', 'cannot-tell'], ['unknown', 'cannot-tell']]);
+    assert.match(p.instructions[1]!.reason.message, /more than 0 entries/);
   });
 });

@@ -79,6 +79,11 @@ describe('image reader with worker threads', () => {
       await ok.done;
       assert.equal(ok.info.images[0]!.layers[0]!.status, 'read');
       await ok.close();
+      // the diffId of decompressed bytes is hashed on a worker from chunks this thread posts
+      const diff = await openImage(tmp.write('w-main-diffid.tar', tarOf(ociFiles([{ tags: ['w:1'], layers: [layer], diffIds: [sha256(Buffer.from('x'))] }], { compression: 'zstd' }))));
+      await diff.done;
+      assert.match(diff.info.images[0]!.layers[0]!.error ?? '', /diffId mismatch: the config says sha256:/);
+      await diff.close();
     } finally {
       process.env.STRATA_IMAGE_LAYER_WORKERS = '1';
     }

@@ -83,8 +83,8 @@ describe('semantic tokens (own linear producer)', () => {
   it('is linear: 8× the variables or continuation lines take well under 8²/2× the time', () => {
     // A quadratic producer (dockerfile-language-service's) takes 64× for 8× the input; linear takes ~8×.
     for (const make of [(n: number) => 'FROM a\nRUN echo' + ' $A'.repeat(n) + '\n', (n: number) => 'FROM a\nRUN x \\\n' + ' $A b \\\n'.repeat(n) + ' c\n']) {
-      const small = make(2_000);
-      const large = make(16_000);
+      const small = make(4_000);
+      const large = make(32_000);
       computeSemanticTokens(small); // warm up the JIT
       computeSemanticTokens(large);
       const ratio = cpuRatio(computeSemanticTokens, small, large);

@@ -1,12 +1,13 @@
 import type { StrataRule, StageInfo } from '../ruleContext';
 import { atInstruction } from '../ruleContext';
 import { parseWords } from '../dockerfileScan';
-import { dependencyInstall, aptInstall, baseName } from '../packageCommands';
+import { dependencyInstall, aptInstall, baseName, subcommand } from '../packageCommands';
 import { effectiveArgv } from '../ruleContext';
 
 /** Names of values that differ on every build. */
 const VOLATILE = /(^|_)(BUILD_?DATE|BUILD_?TIME|BUILD_?TIMESTAMP|TIMESTAMP|DATE|GIT_?COMMIT|GIT_?SHA|GIT_?REV(ISION)?|COMMIT(_?SHA|_?HASH|_?ID)?|SHA|REVISION|VCS_?REF|SOURCE_?COMMIT|BUILD_?NUMBER|BUILD_?ID|CI_?COMMIT_?SHA|CI_?PIPELINE_?ID|CACHE_?BUST(ER)?|CACHEBUST)$/i;
-const EXPENSIVE = new Set(['apk', 'yum', 'dnf', 'microdnf', 'zypper', 'make', 'cmake', 'gcc', 'cargo', 'go', 'mvn', 'gradle', 'pip', 'pip3', 'npm', 'yarn', 'pnpm', 'bundle', 'composer', 'curl', 'wget', 'git']);
+/** Package installs: expensive, and they never read a commit SHA or a build date (a compiler step might, through the env). */
+const INSTALLERS: Record<string, string[]> = { apk: ['add'], yum: ['install'], dnf: ['install'], microdnf: ['install'], zypper: ['install', 'in'], pip: ['install'], pip3: ['install'], npm: ['install', 'ci', 'i'], gem: ['install'] };
 
 export const volatileEarly: StrataRule = {
   id: 'cache/volatile-early',
@@ -32,8 +33,9 @@ export const volatileEarly: StrataRule = {
         }
         if (names.length === 0) continue;
         const later = st.body.slice(i + 1).find((r) => r.upper === 'RUN' && ctx.commands(r).some((c) => {
-          const n = baseName(effectiveArgv(c)[0]);
-          return aptInstall(c) || dependencyInstall(c) !== null || EXPENSIVE.has(n);
+          const argv = effectiveArgv(c);
+          const n = baseName(argv[0]);
+          return aptInstall(c) || dependencyInstall(c) !== null || (INSTALLERS[n]?.includes(subcommand(argv).sub) ?? false);
         }) && !names.some((n) => r.line.includes('$' + n) || r.line.includes('${' + n)));
         if (!later) continue;
         ctx.report(atInstruction(ctx, ins,
