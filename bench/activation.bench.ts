@@ -67,12 +67,19 @@ const t0 = performance.now();
 const ext = require(file);
 const t1 = performance.now();
 const subscriptions = [];
+// Storage locations are real temp folders: activation may create files there.
+const tmp = require('fs').mkdtempSync(require('path').join(require('os').tmpdir(), 'strata-activation-ctx-'));
+process.on('exit', () => require('fs').rmSync(tmp, { recursive: true, force: true }));
+function fileUri(name) {
+  const p = require('path').join(tmp, name);
+  return { scheme: 'file', fsPath: p, path: p, toString: () => 'file://' + p, with: () => fileUri(name) };
+}
 const context = {
   subscriptions, extensionPath: require('path').dirname(require('path').dirname(file)), extensionUri: fake('uri'),
   asAbsolutePath: (p) => require('path').join(require('path').dirname(require('path').dirname(file)), p),
   globalState: { get: (_k, d) => d, update: async () => {}, keys: () => [], setKeysForSync() {} },
   workspaceState: { get: (_k, d) => d, update: async () => {}, keys: () => [] },
-  secrets: fake('secrets'), storageUri: fake('storageUri'), globalStorageUri: fake('globalStorageUri'), logUri: fake('logUri'),
+  secrets: fake('secrets'), storageUri: fileUri('storage'), globalStorageUri: fileUri('global-storage'), logUri: fileUri('logs'),
   extensionMode: 1, extension: fake('extension'), environmentVariableCollection: fake('env'),
 };
 Promise.resolve(ext.activate(context)).then(() => {

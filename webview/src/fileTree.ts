@@ -42,6 +42,7 @@ export class FileTree {
   firstPaintAt = 0;
   private firstPaintPending = false;
   private renderedTimer: ReturnType<typeof setTimeout> | undefined;
+  private rowCache = new Map<number, { key: unknown; expanded: boolean; selected: boolean; el: HTMLDivElement }>();
 
   constructor(private readonly host: FileTreeHost) {
     this.element = el('div', 'tree');
@@ -65,6 +66,7 @@ export class FileTree {
   reload(scrollTop: number | null = null): void {
     this.generation++;
     this.model.reset();
+    this.rowCache.clear();
     this.pendingScroll = scrollTop;
     this.lastCount = -1;
     this.firstPaintPending = true;
@@ -121,12 +123,22 @@ export class FileTree {
     }
     const win = visibleWindow(this.element.scrollTop, this.element.clientHeight || 600, ROW_HEIGHT, count, MARGIN);
     this.fetchMissing(win.first, win.last);
+    // Rows whose entry, expansion and selection did not change keep their element (scrolling re-creates only the
+    // rows that came into view).
     const frag = document.createDocumentFragment();
+    const next = new Map<number, { key: unknown; expanded: boolean; selected: boolean; el: HTMLDivElement }>();
     for (let i = win.first; i <= win.last; i++) {
       const row = this.model.rowAt(i);
       if (!row) break;
-      frag.append(this.rowElement(row, i));
+      const key = row.kind === 'entry' ? row.entry : row.dir;
+      const expanded = row.kind === 'entry' && row.expanded;
+      const selected = i === this.selected;
+      const old = this.rowCache.get(i);
+      const elem = old && old.key === key && key !== undefined && old.expanded === expanded && old.selected === selected ? old.el : this.rowElement(row, i);
+      next.set(i, { key, expanded, selected, el: elem });
+      frag.append(elem);
     }
+    this.rowCache = next;
     this.rowsLayer.replaceChildren(frag);
     this.rowsLayer.style.transform = `translateY(${win.first * ROW_HEIGHT}px)`;
     this.model.evict(win.first, win.last);

@@ -29,6 +29,9 @@ export class LayerExplorerPanel implements vscode.Disposable {
   /** What the page last reported showing (in-host tests read it; the page itself stays opaque). */
   lastRendered: Extract<WebviewMessage, { type: 'rendered' }> | null = null;
   private readonly renderedEmitter = new vscode.EventEmitter<void>();
+  /** The page said `ready` (messages before that could arrive before the image and be lost). */
+  private pageReady = false;
+  private pendingSelect: Extract<HostMessage, { type: 'selectLayer' }> | null = null;
   readonly onDidRender = this.renderedEmitter.event;
 
   /** The panel already showing this image, if any. */
@@ -71,13 +74,17 @@ export class LayerExplorerPanel implements vscode.Disposable {
       panel.webview.onDidReceiveMessage((m) => void this.onMessage(m)),
       service.onDidChange((o) => { if (o === opened) this.postImage(); }),
       panel.onDidDispose(() => this.dispose()),
+      // A hidden webview is torn down (no retainContextWhenHidden) and says `ready` again when shown.
+      panel.onDidChangeViewState(() => { if (!panel.visible) this.pageReady = false; }),
     );
   }
 
   /** Sidebar → page: show one layer (optionally in a mode / range / wasted-only). */
   selectLayer(layer: number, mode: ViewMode | null = null, rangeStart: number | null = null, wastedOnly: boolean | null = null, reveal: string | null = null): void {
     this.panel.reveal();
-    this.post({ type: 'selectLayer', layer, mode, rangeStart, wastedOnly, reveal });
+    const m: Extract<HostMessage, { type: 'selectLayer' }> = { type: 'selectLayer', layer, mode, rangeStart, wastedOnly, reveal };
+    if (this.pageReady) this.post(m);
+    else this.pendingSelect = m;
   }
 
   private post(m: HostMessage): void {
@@ -95,7 +102,13 @@ export class LayerExplorerPanel implements vscode.Disposable {
     const m = parseWebviewMessage(raw);
     if (!m) return; // unknown or malformed: dropped (the page is not trusted either)
     switch (m.type) {
-      case 'ready': this.postImage(); return;
+      case 'ready':
+        // Also after a reload of the page (hide/show): it starts over and says ready again.
+        this.postImage();
+        this.pageReady = true;
+        if (this.pendingSelect) this.post(this.pendingSelect);
+        this.pendingSelect = null;
+        return;
       case 'cancel': this.inflight.get(m.id)?.cancel(); return;
       case 'rendered':
         this.lastRendered = m;

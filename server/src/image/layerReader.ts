@@ -14,7 +14,7 @@ import { pipeline, Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { Decompress as ZstdDecompress } from 'fzstd';
 import type { ArchiveSource } from './archiveSource';
-import { hashFileRange, readLayerInWorker, workerStreamHash, workersAvailable } from './blobHasher';
+import { hashFileRange, readLayerInWorker, workerStreamHash, workersAvailable } from './imageWorkerPool';
 import type { LayerCompression } from './imageModel';
 import { ImageReadError } from './imageReadError';
 import type { ImageTree } from './imageTree';

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { CodeLens, Connection, InlayHint, Position } from 'vscode-languageserver';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { loadLatestBuildRecord, recordKey } from '../build/buildRecordStore';
+import type { BuildInputs } from '../cache/buildInputs';
 import { computeBuildInputs, markContextProblem } from '../cache/computeBuildInputs';
 import { nodeContextFs } from '../cache/contextFs';
 import { ContextIndex } from '../cache/contextIndex';
@@ -11,6 +12,7 @@ import { predictCache, type PredictedInstruction } from '../cache/predictCache';
 import { dockerImageResolver } from '../cache/snapshotBuildInputs';
 import { parseDockerfileModel } from '../dockerfile/dockerfileModel';
 import {
+  BusyNotification,
   PredictionChangedNotification,
   type PredictionConfigParams,
   type PredictionResult,
@@ -161,27 +163,38 @@ export class PredictionAnnotations {
     const pending = [...entry.pending];
     entry.pending.clear();
     let contextProblem: string | null = null;
+    // Big contexts take a while the first time: say so in the status bar (BusyNotification), updated every 500 ms.
+    let busyShown = false;
+    const busy = setInterval(() => {
+      busyShown = true;
+      void this.connection.sendNotification(BusyNotification, { text: `Hashing build context (${entry!.index.size} entries)…`, tooltip: context });
+    }, 500);
+    let inputs: BuildInputs;
     try {
-      if (!entry.scanned || !(await entry.index.refresh(pending, signal))) {
-        entry.scanned = false;
-        await entry.index.scan(signal);
-        entry.scanned = true;
+      try {
+        if (!entry.scanned || !(await entry.index.refresh(pending, signal))) {
+          entry.scanned = false;
+          await entry.index.scan(signal);
+          entry.scanned = true;
+        }
+      } catch (e) {
+        signal.throwIfAborted();
+        contextProblem = `build context ${context}: ${(e as Error).message}`;
       }
-    } catch (e) {
-      signal.throwIfAborted();
-      contextProblem = `build context ${context}: ${(e as Error).message}`;
+      inputs = await computeBuildInputs({
+        dockerfile: file, context, dockerfileText: doc.getText(), target: choice.target, buildArgs: choice.buildArgs,
+        index: entry.index, resolveImage: this.resolveImage, signal,
+      });
+    } finally {
+      clearInterval(busy);
+      if (busyShown) void this.connection.sendNotification(BusyNotification, { text: null });
     }
-    const text = doc.getText();
-    const inputs = await computeBuildInputs({
-      dockerfile: file, context, dockerfileText: text, target: choice.target, buildArgs: choice.buildArgs,
-      index: entry.index, resolveImage: this.resolveImage, signal,
-    });
     if (contextProblem) markContextProblem(inputs, contextProblem);
     const loaded = this.stateDir
       ? await loadLatestBuildRecord(this.stateDir, { dockerfile: file, context, target: choice.target })
       : { record: null, notice: 'no baseline: build once with Strata: Build Image' };
     const prediction = predictCache(inputs, loaded.record, loaded.notice);
-    const stages = parseDockerfileModel(text).stages.map((s, i) => s.name ?? String(i));
+    const stages = parseDockerfileModel(doc.getText()).stages.map((s, i) => s.name ?? String(i));
     return { ...prediction, context, buildArgs: choice.buildArgs, stages };
   }
 

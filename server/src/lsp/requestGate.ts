@@ -9,7 +9,7 @@
  * - an exception becomes the feature's empty result and one log line (`FeatureGuard`).
  */
 import { ErrorCodes, LSPErrorCodes, ResponseError, type CancellationToken, type Position, type Range, type TextDocuments } from 'vscode-languageserver';
-import type { TextDocument } from 'vscode-languageserver-textdocument';
+import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { FeatureGuard } from './featureGuard';
 import { ShadowText } from './shadowText';
 
@@ -21,6 +21,8 @@ export interface AnalysedDocument {
   /** The text to hand to analysis libraries. */
   readonly text: string;
   readonly shadow: ShadowText;
+  /** The shadow text as a TextDocument (the document itself when nothing was cut), for services that take one. */
+  readonly shadowDocument: TextDocument;
   toShadow(p: Position): Position;
   shadowRange(r: Range): Range;
   /** Maps every position inside a result back to the real document (in place) and returns it. */
@@ -55,8 +57,9 @@ export class RequestGate {
     const hit = this.cache.get(uri);
     if (hit && hit.version === document.version && hit.analysed.document === document) return hit.analysed;
     const shadow = new ShadowText(document.getText());
+    const shadowDocument = shadow.isIdentity ? document : TextDocument.create(uri, document.languageId, document.version, shadow.text);
     const analysed: AnalysedDocument = {
-      document, uri, version: document.version, text: shadow.text, shadow,
+      document, uri, version: document.version, text: shadow.text, shadow, shadowDocument,
       toShadow: (p) => shadow.toShadow(p),
       shadowRange: (r) => ({ start: shadow.toShadow(r.start), end: shadow.toShadow(r.end) }),
       map: (r) => shadow.mapResult(r),

@@ -114,10 +114,11 @@ export class StrataServer {
         : a.map(await withTimeout(svc.computeCompletionItems(a.text, a.toShadow(p.position)), COMPLETION_TIMEOUT_MS, []))));
     c.onCompletionResolve(h.plain('completionResolve', (item: CompletionItem) => item, (item) => svc.resolveCompletionItem(item)));
     c.onHover(h.handle('hover', null, async (a, p) => mergeHover(h.withinLookupLimit(a, 'hover') ? a.map(svc.computeHover(a.text, a.toShadow(p.position))) : null,
-      await g.runAsync('predictionHover', null, () => this.annotations.hover(a.document, p.position)))));
-    // Cache predictions (annotations.ts): CodeLens or inlay hints per instruction, settings from the client.
-    c.onCodeLens(h.handle('codeLens', [], (a) => this.annotations.codeLenses(a.document)));
-    c.languages.inlayHint.on(h.handle('inlayHint', [], (a) => this.annotations.inlayHints(a.document)));
+      await g.runAsync('predictionHover', null, () => this.annotations.hover(a.shadowDocument, a.toShadow(p.position))))));
+    // Cache predictions (annotations.ts): CodeLens or inlay hints per instruction, settings from the client. They see
+    // the ShadowText as a document (same lines; pathological parts cut), so a 1 MB line cannot stall them either.
+    c.onCodeLens(h.handle('codeLens', [], async (a) => a.map(await this.annotations.codeLenses(a.shadowDocument))));
+    c.languages.inlayHint.on(h.handle('inlayHint', [], async (a) => a.map(await this.annotations.inlayHints(a.shadowDocument))));
     c.onNotification(PredictionConfigNotification, (p) => g.run('predictionConfig', undefined, () => this.annotations.configure(p)));
     c.onNotification(ContextChangedNotification, (p) => g.run('contextChanged', undefined, () => this.annotations.contextChanged(p.paths)));
     c.onRequest(PredictionRequest, (p) => g.runAsync('prediction', null, async () => {

@@ -13,6 +13,7 @@ import { compress, dockerSaveLegacy, makeTar, ociFiles, sha256, tarOf, tempDir }
 
 const WORKER = path.join(DIST, 'imageWorker.js');
 process.env.STRATA_IMAGE_WORKER = WORKER;
+process.env.STRATA_IMAGE_WORKERS = '1'; // on by default only with > 2 cores
 process.env.STRATA_IMAGE_LAYER_WORKERS = '1';
 
 describe('image reader with worker threads', () => {

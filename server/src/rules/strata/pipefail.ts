@@ -3,12 +3,14 @@ import { effectiveArgv } from '../ruleContext';
 import { baseName } from '../packageCommands';
 import { parseJsonArgs } from '../dockerfileScan';
 
-const SAFE_PRODUCERS = new Set(['echo', 'printf', 'true', 'yes', ':']);
+const FALLIBLE = new Set(['curl', 'wget', 'git', 'aria2c', 'fetch', 'gsutil', 'aws', 'az', 'gcloud', 'scp', 'rsync', 'ssh',
+  'tar', 'unzip', 'gzip', 'gunzip', 'zcat', 'xz', 'unxz', 'bzip2', 'bunzip2', 'zstd', 'gpg', 'openssl',
+  'apt-get', 'apt', 'apk', 'yum', 'dnf', 'pip', 'pip3', 'npm', 'yarn', 'make', 'go', 'cargo', 'mvn', 'gradle', 'docker']);
 
 export const pipefail: StrataRule = {
   id: 'reliability/pipefail',
   severity: 'warning',
-  title: 'A pipe in RUN under /bin/sh hides failures of all but its last command',
+  title: 'A pipe in RUN under /bin/sh hides the failure of a download, unpack or build feeding it',
   equivalents: ['DL4006'],
   rationale: 'RUN uses `/bin/sh -c`, where a pipeline\'s status is its last command\'s: `curl … | tar x` succeeds even when the download fails, '
     + 'and the broken layer is cached. Use `SHELL ["/bin/bash", "-o", "pipefail", "-c"]` (or `set -o pipefail` where the shell supports it).',
@@ -35,8 +37,10 @@ export const pipefail: StrataRule = {
         const script = ctx.shell(ins);
         if (!script || !script.hasPipe) continue;
         const cmds = script.commands;
-        // Pipes whose producers cannot fail in a way that matters (`echo "$sum  file" | sha256sum -c -`) are fine.
-        const firstPipe = cmds.find((c) => c.pipeLength > 1 && c.pipeIndex < c.pipeLength - 1 && !SAFE_PRODUCERS.has(baseName(effectiveArgv(c)[0])));
+        // Reported when a producer can fail for reasons outside the Dockerfile (a download, an archive, a package
+        // manager, a build): `curl … | tar x`. Local introspection pipes (`find … | sort | xargs …`, `echo … | sha256sum -c`)
+        // are everywhere in well-kept Dockerfiles and are not reported.
+        const firstPipe = cmds.find((c) => c.pipeLength > 1 && c.pipeIndex < c.pipeLength - 1 && FALLIBLE.has(baseName(effectiveArgv(c)[0])));
         if (!firstPipe) continue;
         const setBefore = cmds.some((c) => (c.line < firstPipe.line || (c.line === firstPipe.line && c.column < firstPipe.column))
           && baseName(effectiveArgv(c)[0]) === 'set' && c.argv.some((a, i) => a === 'pipefail' && /^[-+]\w*o$/.test(c.argv[i - 1] ?? '')));
