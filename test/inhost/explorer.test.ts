@@ -1,4 +1,5 @@
 import * as assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { ImagesNode } from '../../client/src/explorer/imagesTreeProvider';
@@ -16,8 +17,13 @@ suite('Strata: layer explorer', () => {
   test('openImage(Uri) lists the layers in strata.images and the webview shows a whiteout as deleted', async function () {
     this.timeout(120_000);
     const api = await strata();
+    assert.ok(existsSync(DIVE), `fixture missing: ${DIVE}`);
     const handle = await vscode.commands.executeCommand<string>('strata.openImage', vscode.Uri.file(DIVE));
-    assert.ok(handle, 'strata.openImage returned no handle');
+    if (!handle) {
+      // Surface why (the command itself reports failures in a notification).
+      const why = await api.explorer.service.open({ path: DIVE }).then(() => 'opened on retry', (e: Error) => e.message);
+      assert.fail(`strata.openImage returned no handle: ${why}`);
+    }
     const opened = await waitFor('the archive to be read', () => {
       const o = api.explorer.service.byHandle(handle);
       return o?.status === 'done' ? o : undefined;

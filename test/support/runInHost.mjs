@@ -152,6 +152,12 @@ async function stageExtension(root, index) {
   if (!existsSync(path.join(extension, 'dist/extension.js'))) throw new Error('dist/extension.js is missing (npm run build)');
   cpSync(path.dirname(index), path.join(extension, 'out/test/inhost'), { recursive: true });
   symlinkSync(path.join(root, 'node_modules'), path.join(extension, 'node_modules'), 'dir');
+  // Tests find fixtures from the extension's path (test/fixtures, samples/, ../shared/corpus): link those read-only
+  // trees too, so `extensionPath` works like the checkout. (STRATA_ROOT in the environment names the checkout itself.)
+  for (const d of ['test', 'samples']) {
+    if (existsSync(path.join(root, d))) symlinkSync(path.join(root, d), path.join(extension, d), 'dir');
+  }
+  if (existsSync(path.join(root, '../shared'))) symlinkSync(path.resolve(root, '../shared'), path.join(base, 'shared'), 'dir');
   return { base, extension, index: path.join(extension, 'out/test/inhost', path.basename(index)) };
 }
 
