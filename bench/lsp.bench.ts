@@ -71,9 +71,16 @@ class Client {
   readonly conn: ProtocolConnection;
   private waiters: ((p: PublishDiagnosticsParams) => void)[] = [];
   init!: InitializeResult;
+  private stopping = false;
 
   constructor(readonly name: string, command: string[]) {
     this.proc = spawn(command[0], command.slice(1), { stdio: ['pipe', 'pipe', 'ignore'] });
+    // A server that dies mid-run (or a dist/ rebuilt under it) must fail the bench loudly, not leave it waiting.
+    this.proc.on('exit', (code, signal) => {
+      if (this.stopping) return;
+      console.error(`lsp bench: ${name} exited (${code ?? signal}) during the run`);
+      process.exit(1);
+    });
     this.conn = createProtocolConnection(new StreamMessageReader(this.proc.stdout!), new StreamMessageWriter(this.proc.stdin!));
     this.conn.onNotification('textDocument/publishDiagnostics', (p: PublishDiagnosticsParams) => {
       for (const w of this.waiters.splice(0)) w(p);
@@ -132,6 +139,7 @@ class Client {
   }
 
   stop(): void {
+    this.stopping = true;
     this.conn.dispose();
     this.proc.kill();
   }

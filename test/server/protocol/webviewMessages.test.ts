@@ -15,6 +15,8 @@ describe('webview messages', () => {
     assert.deepEqual(parseWebviewMessage({ type: 'request', id: 2, method: 'readFile', params: { layer: 0, path: 'etc/passwd' } })?.type, 'request');
     assert.deepEqual(parseWebviewMessage({ type: 'request', id: 3, method: 'summary', params: {} })?.type, 'request');
     assert.deepEqual(parseWebviewMessage({ type: 'cancel', id: 3 }), { type: 'cancel', id: 3 });
+    const rendered = { type: 'rendered', layer: 7, mode: 'layer', rows: [{ path: 'a/.wh.b', kind: 'deleted', badges: ['whiteout'] }] };
+    assert.deepEqual(parseWebviewMessage(rendered), rendered);
   });
 
   it('drops unknown, malformed and oversized messages from the page', () => {
@@ -28,6 +30,8 @@ describe('webview messages', () => {
       { type: 'request', id: 1, method: 'readFile', params: { layer: 0, path: '' } },
       { type: 'request', id: 1, method: 'readFile', params: { layer: '0', path: 'a' } },
       { type: 'cancel', id: 'x' },
+      { type: 'rendered', layer: 0, mode: 'layer', rows: Array.from({ length: 201 }, () => ({ path: 'a', kind: 'added', badges: [] })) },
+      { type: 'rendered', layer: 0, mode: 'layer', rows: [{ path: 'a', kind: 'added', badges: ['x'.repeat(100)] }] },
     ];
     for (const m of bad) assert.equal(parseWebviewMessage(m), null, JSON.stringify(m)?.slice(0, 80));
   });
@@ -40,8 +44,9 @@ describe('webview messages', () => {
     assert.equal(parseHostMessage({ ...image, status: 'weird' }), null);
     assert.deepEqual(parseHostMessage({ type: 'reply', id: 4, ok: false, error: 'no' }), { type: 'reply', id: 4, ok: false, error: 'no' });
     assert.equal(parseHostMessage({ type: 'reply', id: 4, ok: true }), null, 'a success needs a result');
-    assert.equal(parseHostMessage({ type: 'selectLayer', layer: 2, mode: 'range', rangeStart: 1, wastedOnly: null })?.type, 'selectLayer');
-    assert.equal(parseHostMessage({ type: 'selectLayer', layer: 2, mode: 'bogus', rangeStart: null, wastedOnly: null }), null);
+    assert.equal(parseHostMessage({ type: 'selectLayer', layer: 2, mode: 'range', rangeStart: 1, wastedOnly: null, reveal: 'etc/passwd' })?.type, 'selectLayer');
+    assert.equal(parseHostMessage({ type: 'selectLayer', layer: 2, mode: 'bogus', rangeStart: null, wastedOnly: null, reveal: null }), null);
+    assert.equal(parseHostMessage({ type: 'selectLayer', layer: 2, mode: null, rangeStart: null, wastedOnly: null }), null, 'reveal is required (null for none)');
     const entry = { name: 'a', path: 'a', type: 'file', size: 1, mode: 420, uid: 0, gid: 0, linkTarget: null, kind: 'added', whiteoutName: null, opaque: false, wasted: false, childCount: 0, layerIndex: 0, rawName: false };
     assert.ok(checkResult('list', { dir: '', total: 1, offset: 0, entries: [entry] }));
     assert.ok(!checkResult('list', { dir: '', total: 1, offset: 0, entries: [{ ...entry, kind: 'pwned' }] }));
