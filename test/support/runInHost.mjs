@@ -88,6 +88,7 @@ async function phaseInHostSuite({ root, codeServer, browser, index, counts, log,
   const stage = await stageExtension(root, index);
   const server = await startCodeServer({ codeServer, env, log });
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  let keepLog = true;
   try {
     const remote = (p) => `vscode-remote://127.0.0.1:${server.port}${p}`;
     const payload = JSON.stringify([
@@ -114,6 +115,7 @@ async function phaseInHostSuite({ root, codeServer, browser, index, counts, log,
     page.on('pageerror', (e) => log(`  [page error] ${e.message}`));
     log(`in-host: suite in code-server ${server.version} (${server.url})`);
     await page.goto(url, { timeout: 60_000 });
+    keepLog = true; // until the suite reports a clean end
     const end = await Promise.race([finished, sleep(timeoutMs).then(() => null)]);
     if (!end) {
       await page.screenshot({ path: path.join(shots, 'timeout.png') }).catch(() => {});
@@ -126,13 +128,14 @@ async function phaseInHostSuite({ root, codeServer, browser, index, counts, log,
     // Count what the index says (authoritative); the per-test lines are for the log.
     counts.passed += end.passed;
     counts.failed += end.failed;
+    keepLog = end.failed > 0 || Boolean(end.error);
     if (end.passed + end.failed === 0 && !process.env.STRATA_INHOST_GREP) {
       log('in-host: the suite ran no tests');
       counts.failed++;
     }
   } finally {
     await page.close().catch(() => {});
-    await server.stop();
+    await server.stop({ keepLog });
     rmSync(stage.base, { recursive: true, force: true });
   }
 }
@@ -199,6 +202,7 @@ async function phaseVsix({ root, codeServer, browser, counts, log, shots }) {
   }).catch((e) => { if (e.counted) return null; throw e; });
   if (!server) return;
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  let keepLog = true;
   try {
     await page.goto(`${server.url}/?folder=${encodeURIComponent(server.workspace)}`, { timeout: 60_000 });
     await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
@@ -232,12 +236,13 @@ async function phaseVsix({ root, codeServer, browser, counts, log, shots }) {
       if (!/Images/i.test(title)) throw new Error(`side bar title is ${JSON.stringify(title)}, not the Strata Images view`);
       await page.screenshot({ path: path.join(shots, 'strata-view.png') });
     });
+    keepLog = false;
   } catch {
     await page.screenshot({ path: path.join(shots, 'vsix-failure.png') }).catch(() => {});
     log(`  (screenshot: out/inhost-screenshots/vsix-failure.png; code-server log: ${server.logFile})`);
   } finally {
     await page.close().catch(() => {});
-    await server.stop();
+    await server.stop({ keepLog });
   }
 }
 
@@ -304,6 +309,7 @@ async function startCodeServer({ codeServer, env = {}, files = {}, beforeStart, 
   child.stderr.pipe(logStream);
   let exited = null;
   child.on('exit', (code, signal) => { exited = { code, signal }; });
+  let keepLog = true;
   const stop = async () => {
     if (exited === null) {
       try { process.kill(-child.pid, 'SIGTERM'); } catch { /* already gone */ }
@@ -313,7 +319,8 @@ async function startCodeServer({ codeServer, env = {}, files = {}, beforeStart, 
       // code-server exited, but its extension hosts / language servers may live on in the group.
       try { process.kill(-child.pid, 'SIGKILL'); } catch { /* already gone */ }
     }
-    logStream.end();
+    await new Promise((r) => logStream.end(r));
+    if (!keepLog) rmSync(logFile, { force: true }); // kept (and named in the output) when something failed
     cleanupDirs();
   };
   // Make sure an interrupted test run does not leave code-server behind.
@@ -339,7 +346,7 @@ async function startCodeServer({ codeServer, env = {}, files = {}, beforeStart, 
   const version = (readFileSync(logFile, 'utf8').match(/code-server (\d+\.\d+\.\d+)/) ?? [])[1] ?? '';
   return {
     url, port, version, logFile, dirs, workspace: dirs.workspace,
-    stop: async () => { process.removeListener('exit', onExit); await stop(); },
+    stop: async ({ keepLog: keep = true } = {}) => { keepLog = keep; process.removeListener('exit', onExit); await stop(); },
   };
 }
 
