@@ -12,9 +12,17 @@
  * feature that asks for heredocs (validation, definition, highlight, rename) then fails as a whole; that is what
  * kills dockerfile-language-server-nodejs. Such an instruction has no heredoc, so answering "no heredocs" is the
  * correct answer and lets those features give their normal result for the rest of the document.
+ *
+ * 3. A guard around unbounded recursion (found by test/fuzz/rules): `Dockerfile.resolveVariable` asks
+ * `getContainingImage(line)`, which returns the Dockerfile itself when the line lies between the initial instructions
+ * and the first build stage (e.g. an indented continuation line before `FROM` in a CRLF file); it then calls
+ * `resolveVariable` on itself again, forever, and validation dies with "Maximum call stack size exceeded". In that
+ * case the variable belongs to no stage, so it resolves like any ImageTemplate's: against the instructions it holds.
  */
 import { DockerfileParser } from 'dockerfile-ast';
 import { Instruction } from 'dockerfile-ast/lib/instruction';
+import { Dockerfile as DockerfileImpl } from 'dockerfile-ast/lib/dockerfile';
+import { ImageTemplate } from 'dockerfile-ast/lib/imageTemplate';
 
 const GUARDED = Symbol.for('strata.getHeredocsGuarded');
 
@@ -32,6 +40,23 @@ export function installAstShims(): void {
     }
   };
   proto[GUARDED] = true;
+
+  const dockerfileProto = DockerfileImpl.prototype as unknown as Record<string | symbol, unknown>;
+  const resolve = dockerfileProto.resolveVariable as (this: unknown, variable: string, line: number) => unknown;
+  const baseResolve = (ImageTemplate.prototype as unknown as Record<string, unknown>).resolveVariable as typeof resolve;
+  if (typeof resolve === 'function' && typeof baseResolve === 'function' && resolve !== baseResolve) {
+    const active = new WeakSet<object>();
+    dockerfileProto.resolveVariable = function guardedResolveVariable(this: object, variable: string, line: number): unknown {
+      // Re-entered on the same Dockerfile: the line is in no stage; resolve as the base template does.
+      if (active.has(this)) return baseResolve.call(this, variable, line);
+      active.add(this);
+      try {
+        return resolve.call(this, variable, line);
+      } finally {
+        active.delete(this);
+      }
+    };
+  }
 
   const parser = DockerfileParser as unknown as { parse: (text: string) => unknown };
   const parse = parser.parse.bind(DockerfileParser);

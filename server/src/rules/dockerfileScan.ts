@@ -58,8 +58,13 @@ const DIRECTIVE_RE = /^([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$/;
 const VALID_DIRECTIVES = new Set(['syntax', 'escape', 'check']);
 const HEREDOC_CMDS = new Set(['add', 'copy', 'run']);
 
+/**
+ * Lines as LSP and dockerfile-ast count them: `\n`, `\r\n` and a lone `\r` all end a line. Every rule's line number
+ * is an index into these lines, so this one split keeps all ranges on the lines the editor (and the CLI) show.
+ * BuildKit's scanner breaks on `\n` only; a lone `\r` (old Mac line ends) is the one place we follow the editor.
+ */
 export function splitLines(text: string): string[] {
-  return text.split(/\r?\n/);
+  return text.split(/\r\n|\r|\n/);
 }
 
 /** Parses one directive line the way BuildKit's DirectiveParser does (`comment` = the prefix, `#` or ``). */

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import type { ContextReader } from './ruleContext';
 
 /** Small config files only: anything larger is not a .dockerignore or .strata.json anyone wrote. */
-const MAX_BYTES = 1024 * 1024;
+export const MAX_CONTEXT_FILE_BYTES = 1024 * 1024;
 
 export function fsContextReader(root: string): ContextReader {
   return {
@@ -13,7 +13,7 @@ export function fsContextReader(root: string): ContextReader {
       if (!p.startsWith(path.resolve(root))) return undefined;
       try {
         const st = statSync(p);
-        if (!st.isFile() || st.size > MAX_BYTES) return undefined;
+        if (!st.isFile() || st.size > MAX_CONTEXT_FILE_BYTES) return undefined;
         return readFileSync(p, 'utf8');
       } catch {
         return undefined;

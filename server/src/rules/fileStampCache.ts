@@ -1,0 +1,61 @@
+/**
+ * Small config files (.strata.json/.yaml, .hadolint.yaml, .dockerignore) read through a cache that is checked with
+ * one stat per read: the LSP asks for them on every diagnostics run, and a stat of an unchanged (or missing) file is
+ * far cheaper than reading and re-parsing it. A change to a file is seen on the very next read, as without the cache.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import * as path from 'node:path';
+import { MAX_CONTEXT_FILE_BYTES } from './fsContextReader';
+import type { ContextReader } from './ruleContext';
+
+export interface FileStat { size: number; mtimeMs: number; ctimeMs: number; ino: number; isFile(): boolean }
+
+/** The two file-system calls the cache makes (node's by default; tests wrap them to count reads). */
+export interface StampFs {
+  stat(p: string): FileStat | undefined;
+  readFile(p: string): string;
+}
+
+const nodeFs: StampFs = {
+  stat: (p) => statSync(p, { throwIfNoEntry: false }),
+  readFile: (p) => readFileSync(p, 'utf8'),
+};
+
+/**
+ * A file modified this close to the moment it was read may be modified again without any visible change in its
+ * stamp (file systems with coarse timestamps, e.g. 2 s on FAT): such a read is not trusted and the file is re-read.
+ */
+const RACY_MS = 2000;
+/** Paths kept: one per config-file name per folder of an open Dockerfile and its parents, so a handful in practice. */
+const MAX_ENTRIES = 4096;
+
+export class FileStampCache {
+  private readonly entries = new Map<string, { stamp: string; text: string; readAt: number }>();
+
+  constructor(private readonly fs: StampFs = nodeFs) {}
+
+  /** The file's text, or undefined when it is absent, not a regular file, too large or unreadable. */
+  read(file: string): string | undefined {
+    let st: FileStat | undefined;
+    try { st = this.fs.stat(file); } catch { st = undefined; }
+    if (!st || !st.isFile() || st.size > MAX_CONTEXT_FILE_BYTES) {
+      this.entries.delete(file);
+      return undefined;
+    }
+    // ctime and inode too: a same-size rewrite that restores mtime, or a save by rename, still changes the stamp.
+    const stamp = `${st.size}:${st.mtimeMs}:${st.ctimeMs}:${st.ino}`;
+    const hit = this.entries.get(file);
+    if (hit && hit.stamp === stamp && st.mtimeMs < hit.readAt - RACY_MS) return hit.text;
+    const readAt = Date.now();
+    let text: string;
+    try { text = this.fs.readFile(file); } catch { this.entries.delete(file); return undefined; }
+    if (this.entries.size >= MAX_ENTRIES) this.entries.clear();
+    this.entries.set(file, { stamp, text, readAt });
+    return text;
+  }
+
+  /** A `ContextReader` over a folder, for the fixed config-file names (plain names, no `..`). */
+  reader(dir: string): ContextReader {
+    return { readFile: (name) => this.read(path.join(dir, name)) };
+  }
+}
