@@ -5,7 +5,6 @@
  */
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { CancellationTokenSource } from 'vscode-languageserver-protocol/node';
 import { LspSession } from '../support/lspSession';
 
 const NO_STACK = /\n\s+at /;
@@ -83,14 +82,22 @@ describe('bad input from the client', () => {
     try {
       const uri = 'file:///tmp/bad-cancel/Dockerfile';
       await s.open(uri, 'FROM alpine\nRUN echo hi\n', 1);
-      const cts = new CancellationTokenSource();
-      const cancelled = s.connection.sendRequest('textDocument/hover', { textDocument: { uri }, position: { line: 1, character: 1 } }, cts.token);
-      cts.cancel();
-      assert.equal(await codeOf(cancelled), -32800);
+      // Each pair of messages must reach the server in one read, as an editor typing fast sends them: the server
+      // yields before answering, then sees the cancellation / the newer version. vscode-jsonrpc's writer waits for
+      // each write to complete before the next, so on a loaded machine the pair can arrive in two reads; writing both
+      // frames with one write() makes the test deterministic. Replies are read from the raw stdout by id.
+      const replies = rawReplies(s);
+      writeTogether(s, [
+        { jsonrpc: '2.0', id: 990001, method: 'textDocument/hover', params: { textDocument: { uri }, position: { line: 1, character: 1 } } },
+        { jsonrpc: '2.0', method: '$/cancelRequest', params: { id: 990001 } },
+      ]);
+      assert.equal((await replies.get(990001)).error?.code, -32800);
       // The request is written before the edit, so the server sees version 1 requested and version 2 current.
-      const stale = s.request('textDocument/documentSymbol', { textDocument: { uri } });
-      await s.change(uri, 2, 'FROM alpine\nRUN echo bye\n');
-      assert.equal(await codeOf(stale), -32801);
+      writeTogether(s, [
+        { jsonrpc: '2.0', id: 990002, method: 'textDocument/documentSymbol', params: { textDocument: { uri } } },
+        { jsonrpc: '2.0', method: 'textDocument/didChange', params: { textDocument: { uri, version: 2 }, contentChanges: [{ text: 'FROM alpine\nRUN echo bye\n' }] } },
+      ]);
+      assert.equal((await replies.get(990002)).error?.code, -32801);
       assert.equal(await codeOf(s.request('textDocument/documentSymbol', { textDocument: { uri } })), 'ok');
     } finally {
       await s.close();
@@ -117,3 +124,38 @@ describe('bad input from the client', () => {
     }
   });
 });
+
+function writeTogether(s: LspSession, messages: object[]): void {
+  const frames = messages.map((m) => {
+    const body = Buffer.from(JSON.stringify(m), 'utf8');
+    return Buffer.concat([Buffer.from(`Content-Length: ${body.length}\r\n\r\n`, 'ascii'), body]);
+  });
+  s.process.stdin!.write(Buffer.concat(frames));
+}
+
+/** Responses seen on the server's stdout (beside the test's own connection), by id. */
+function rawReplies(s: LspSession) {
+  let buf = Buffer.alloc(0);
+  const seen = new Map<number, { error?: { code: number } }>();
+  s.process.stdout!.on('data', (d: Buffer) => {
+    buf = Buffer.concat([buf, d]);
+    for (;;) {
+      const headerEnd = buf.indexOf('\r\n\r\n');
+      if (headerEnd < 0) return;
+      const length = Number(/Content-Length: (\d+)/i.exec(buf.subarray(0, headerEnd).toString('ascii'))?.[1]);
+      if (buf.length < headerEnd + 4 + length) return;
+      const msg = JSON.parse(buf.subarray(headerEnd + 4, headerEnd + 4 + length).toString('utf8'));
+      buf = buf.subarray(headerEnd + 4 + length);
+      if (typeof msg.id === 'number' && !('method' in msg)) seen.set(msg.id, msg);
+    }
+  });
+  return {
+    async get(id: number) {
+      for (const deadline = Date.now() + 10_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 10))) {
+        const m = seen.get(id);
+        if (m) return m;
+      }
+      throw new Error(`no reply to request ${id} within 10 s`);
+    },
+  };
+}
