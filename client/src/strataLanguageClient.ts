@@ -1,13 +1,5 @@
 import * as vscode from 'vscode';
-import {
-  CloseAction,
-  ErrorAction,
-  LanguageClient,
-  State,
-  TransportKind,
-  type LanguageClientOptions,
-  type ServerOptions,
-} from 'vscode-languageclient/node';
+import type { CloseAction, LanguageClient, LanguageClientOptions, ServerOptions } from 'vscode-languageclient/node';
 import { BusyNotification } from '../../server/src/protocol/lspMessages';
 import type { StatusBar } from './statusBar';
 
@@ -15,6 +7,24 @@ import type { StatusBar } from './statusBar';
  * Owns the language server process: started on first need, restarted when it dies (up to 5 times in 3 minutes, then
  * the user is asked), with a visible notice either way — never a silent loss of features.
  */
+/**
+ * vscode-languageclient is loaded on first use, not at activation: initialising it is most of the extension's load
+ * time (bench/activation.bench.ts), and activation must stay cheap. esbuild keeps the bundled module lazy behind this
+ * `require`.
+ */
+type LanguageClientModule = typeof import('vscode-languageclient/node');
+let languageClientModule: LanguageClientModule | undefined;
+function lc(): LanguageClientModule {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  languageClientModule ??= require('vscode-languageclient/node') as LanguageClientModule;
+  return languageClientModule;
+}
+
+/** State.Running of vscode-languageclient, without loading it. */
+export function isRunning(client: LanguageClient | undefined): boolean {
+  return client !== undefined && client.state === lc().State.Running;
+}
+
 export class StrataLanguageClient implements vscode.Disposable {
   private client: LanguageClient | undefined;
   private starting: Promise<LanguageClient> | undefined;
@@ -28,12 +38,13 @@ export class StrataLanguageClient implements vscode.Disposable {
 
   /** The running client, starting the server if needed. */
   get(): Promise<LanguageClient> {
-    if (this.client?.state === State.Running) return Promise.resolve(this.client);
+    if (isRunning(this.client)) return Promise.resolve(this.client!);
     this.starting ??= this.start().finally(() => { this.starting = undefined; });
     return this.starting;
   }
 
   private async start(): Promise<LanguageClient> {
+    const { LanguageClient, TransportKind, ErrorAction } = lc();
     const module = this.context.asAbsolutePath('dist/server.js');
     const serverOptions: ServerOptions = {
       run: { module, transport: TransportKind.ipc },
@@ -63,6 +74,7 @@ export class StrataLanguageClient implements vscode.Disposable {
   }
 
   private onClosed(): { action: CloseAction; message?: string } {
+    const { CloseAction } = lc();
     const now = Date.now();
     this.crashes = this.crashes.filter((t) => now - t < 3 * 60_000);
     this.crashes.push(now);

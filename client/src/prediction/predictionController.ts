@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { State, type LanguageClient } from 'vscode-languageclient/node';
+import type { LanguageClient } from 'vscode-languageclient/node';
+import { isRunning, type StrataLanguageClient } from '../strataLanguageClient';
 import {
   ContextChangedNotification,
   PredictionChangedNotification,
@@ -11,7 +12,7 @@ import {
   type PredictionResult,
 } from '../../../server/src/protocol/lspMessages';
 import { buildStateDir } from '../build/buildController';
-import type { StrataLanguageClient } from '../strataLanguageClient';
+
 
 /** Debounce for file-watcher bursts (a checkout, an npm install) before the server rehashes. */
 const WATCH_DEBOUNCE_MS = 300;
@@ -62,7 +63,7 @@ export class PredictionController implements vscode.Disposable {
     if (this.hooked !== client) {
       this.hooked = client;
       client.onNotification(PredictionChangedNotification, (p) => { this.summaries.set(p.uri, p); this.render(); });
-      client.onDidChangeState((e) => { if (e.newState === State.Running) void this.sendConfig(this.baseConfig()); });
+      client.onDidChangeState(() => { if (isRunning(client)) void this.sendConfig(this.baseConfig()); });
       await client.sendNotification(PredictionConfigNotification, this.baseConfig());
     }
     return client;
@@ -85,7 +86,7 @@ export class PredictionController implements vscode.Disposable {
       this.timer = undefined;
       const paths = [...this.pendingPaths];
       this.pendingPaths.clear();
-      if (this.hooked?.state === State.Running) void this.hooked.sendNotification(ContextChangedNotification, { paths });
+      if (isRunning(this.hooked)) void this.hooked!.sendNotification(ContextChangedNotification, { paths });
     }, WATCH_DEBOUNCE_MS);
   }
 
