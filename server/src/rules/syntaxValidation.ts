@@ -24,9 +24,31 @@ const DEDUPLICATED: ValidatorSettings = {
   instructionJSONInSingleQuotes: ValidationSeverity.WARNING,
 };
 
+/**
+ * dockerfile-utils checks a stage name with `/^[a-z]([a-z0-9_\-.]*)*$/`, whose nested quantifier backtracks
+ * exponentially: `FROM a AS aaaa…a!` with 40 letters takes seconds, with 60 it never ends (found by the fuzz test).
+ * Before validating, an invalid stage name gets its first character replaced by `0`, which fails that regex at once
+ * (the name stays invalid, same length, so the same diagnostic lands on the same range); the message is then given
+ * back the real name. Valid names, and every other text, reach the validator unchanged.
+ */
+const STAGE_NAME_CANDIDATE = /(\s[Aa][Ss][ \t]+)([^\s]{12,})/g;
+const VALID_STAGE_NAME = /^[a-z][a-z0-9_\-.]*$/;
+
+export function defuseStageNames(text: string): { text: string; renamed: Map<string, string> } {
+  const renamed = new Map<string, string>();
+  const out = text.replace(STAGE_NAME_CANDIDATE, (whole, as: string, name: string) => {
+    if (VALID_STAGE_NAME.test(name.toLowerCase())) return whole;
+    const safe = '0' + name.slice(1);
+    renamed.set(safe.toLowerCase(), name.toLowerCase());
+    return as + safe;
+  });
+  return { text: renamed.size > 0 ? out : text, renamed };
+}
+
 export function validateSyntax(text: string, lineCount: number): StrataDiagnostic[] {
   const out: StrataDiagnostic[] = [];
-  for (const d of validate(text, DEDUPLICATED)) {
+  const defused = defuseStageNames(text);
+  for (const d of validate(defused.text, DEDUPLICATED)) {
     const severity: Severity = d.severity === 1 ? 'error' : d.severity === 2 ? 'warning' : d.severity === 3 ? 'info' : 'hint';
     // dockerfile-utils can report a range one line past the end (empty continuation at EOF): clamp into the document.
     const clampLine = (l: number) => Math.max(0, Math.min(l, Math.max(0, lineCount - 1)));
@@ -39,11 +61,17 @@ export function validateSyntax(text: string, lineCount: number): StrataDiagnosti
       endLine,
       endCharacter: endLine === d.range.end.line ? d.range.end.character : 0,
       severity,
-      message: typeof d.message === 'string' ? d.message : (d.message as { value: string }).value,
+      message: restoreNames(typeof d.message === 'string' ? d.message : (d.message as { value: string }).value, defused.renamed),
       fixable: false,
       equivalents: [],
       tags: d.tags?.includes(2) ? ['deprecated'] : d.tags?.includes(1) ? ['unnecessary'] : undefined,
     });
   }
   return out;
+}
+
+function restoreNames(message: string, renamed: Map<string, string>): string {
+  if (renamed.size === 0) return message;
+  for (const [safe, name] of renamed) message = message.split(safe).join(name);
+  return message;
 }
