@@ -1,4 +1,6 @@
 import { validate, ValidationCode, ValidatorSettings, ValidationSeverity } from 'dockerfile-utils';
+import { DockerfileParser } from 'dockerfile-ast';
+import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { StrataDiagnostic, Severity } from './strataDiagnostic';
 
 /**
@@ -31,18 +33,32 @@ const DEDUPLICATED: ValidatorSettings = {
  * (the name stays invalid, same length, so the same diagnostic lands on the same range); the message is then given
  * back the real name. Valid names, and every other text, reach the validator unchanged.
  */
-const STAGE_NAME_CANDIDATE = /(\s[Aa][Ss][ \t]+)([^\s]{12,})/g;
 const VALID_STAGE_NAME = /^[a-z][a-z0-9_\-.]*$/;
 
 export function defuseStageNames(text: string): { text: string; renamed: Map<string, string> } {
   const renamed = new Map<string, string>();
-  const out = text.replace(STAGE_NAME_CANDIDATE, (whole, as: string, name: string) => {
-    if (VALID_STAGE_NAME.test(name.toLowerCase())) return whole;
-    const safe = '0' + name.slice(1);
-    renamed.set(safe.toLowerCase(), name.toLowerCase());
-    return as + safe;
-  });
-  return { text: renamed.size > 0 ? out : text, renamed };
+  if (!/[Aa][Ss]/.test(text)) return { text, renamed };
+  // The name as dockerfile-utils sees it: the FROM's third argument, joined across line continuations. The parse is
+  // shared with the validator's own (DockerfileParser.parse remembers its last text, see lsp/astShims.ts).
+  const offsets: number[] = [];
+  let doc: TextDocument | undefined;
+  for (const from of DockerfileParser.parse(text).getFROMs()) {
+    const arg = from.getArguments()[2];
+    if (!arg) continue;
+    const name = arg.getValue().toLowerCase();
+    if (name.length < 12 || VALID_STAGE_NAME.test(name)) continue;
+    doc ??= TextDocument.create('file:///Dockerfile', 'dockerfile', 0, text);
+    offsets.push(doc.offsetAt(arg.getRange().start));
+    renamed.set('0' + name.slice(1), name);
+  }
+  if (offsets.length === 0) return { text, renamed };
+  let out = '';
+  let last = 0;
+  for (const o of offsets.sort((a, b) => a - b)) {
+    out += text.slice(last, o) + '0';
+    last = o + 1;
+  }
+  return { text: out + text.slice(last), renamed };
 }
 
 export function validateSyntax(text: string, lineCount: number): StrataDiagnostic[] {

@@ -20,6 +20,13 @@ for (const [eol, fix] of [['LF', (s: string) => s], ['CRLF', crlf]] as const) {
       assert.equal(d.endCharacter, 15 + LONG_INVALID.length);
       assert.ok(d.message.includes(LONG_INVALID), d.message);
     });
+    it('defuses a long invalid name split by a line continuation (as dockerfile-utils joins it)', () => {
+      const cpu = process.cpuUsage();
+      const found = validateSyntax(fix(`FROM alpine AS ${'a'.repeat(30)}\\\n${LONG_INVALID}\n`), 3);
+      const used = process.cpuUsage(cpu);
+      assert.ok((used.user + used.system) / 1000 < 500, 'no exponential backtracking');
+      assert.ok(found.some((x) => x.rule === 'syntax/invalid-build-stage-name'), JSON.stringify(found));
+    });
     it('leaves valid stage names alone', () => {
       assert.deepEqual(validateSyntax(fix('FROM alpine AS build-stage.one_two\nFROM build-stage.one_two\n'), 3), []);
     });
