@@ -9,6 +9,7 @@ import { promises as fs, mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { BuildInputs } from '../cache/buildInputs';
+import type { BuildParams } from '../protocol/lspMessages';
 import { predictCache } from '../cache/predictCache';
 import { snapshotBuildInputs } from '../cache/snapshotBuildInputs';
 import type { DockerClient } from '../docker/dockerClient';
@@ -21,16 +22,8 @@ import { neededStages, parseDockerfileSteps, VERTEX_KEYWORDS, type DockerfileMod
 import { mapImageLayers } from './imageLayerLines';
 import { VertexLineMapper, type VertexMapping } from './vertexLineMapper';
 
-export interface BuildOptions {
-  /** Absolute paths. */
-  dockerfile: string;
-  context: string;
-  target: string | null;
-  buildArgs: Record<string, string>;
-  tags: string[];
-  stateDir: string;
-  noCache?: boolean;
-}
+/** What a build needs: the `strata/build` request's parameters (defined once in the protocol) minus the client's ids. */
+export type BuildOptions = Omit<BuildParams, 'buildId' | 'dockerPath'>;
 
 /** A step's state changed (for progress UI and line decorations). */
 export interface StepUpdate {
