@@ -9,7 +9,7 @@
  */
 import { Worker, parentPort } from 'node:worker_threads';
 import { checkDockerfile } from '../rules/checkDockerfile';
-import { installAstShims } from './astShims';
+import { installAstShims } from '../dockerfile/astShims';
 import type { StrataDiagnostic } from '../rules/strataDiagnostic';
 import { toCheckOptions, type SerializableCheckOptions } from '../rules/checkSettings';
 

@@ -37,7 +37,7 @@ import { DockerClient } from '../docker/dockerClient';
 import { clampRange } from './positions';
 import { RequestGate } from './requestGate';
 import { computeSemanticTokens, SEMANTIC_TOKENS_LEGEND } from './semanticTokens';
-import { installAstShims } from './astShims';
+import { installAstShims } from '../dockerfile/astShims';
 import { PredictionAnnotations, mergeHover } from './annotations';
 import { ContextChangedNotification, PredictionConfigNotification, PredictionRequest } from '../protocol/lspMessages';
 

@@ -39,7 +39,7 @@ export function defuseStageNames(text: string): { text: string; renamed: Map<str
   const renamed = new Map<string, string>();
   if (!/[Aa][Ss]/.test(text)) return { text, renamed };
   // The name as dockerfile-utils sees it: the FROM's third argument, joined across line continuations. The parse is
-  // shared with the validator's own (DockerfileParser.parse remembers its last text, see lsp/astShims.ts).
+  // shared with the validator's own (DockerfileParser.parse remembers its last text, see dockerfile/astShims.ts).
   const offsets: number[] = [];
   let doc: TextDocument | undefined;
   for (const from of DockerfileParser.parse(text).getFROMs()) {

@@ -11,7 +11,7 @@ import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { DockerfileParser } from 'dockerfile-ast';
 import { checkDockerfile } from '../../../server/src/rules/checkDockerfile';
-import { installAstShims } from '../../../server/src/lsp/astShims';
+import { installAstShims } from '../../../server/src/dockerfile/astShims';
 import { ShadowText } from '../../../server/src/lsp/shadowText';
 import { FUZZ_BUDGET_MS, FUZZ_SCALE, FUZZ_SEED, loadCorpus, mutate, rng } from '../corpusMutator';
 import { lineLengths, positionOutside } from '../../support/documentRanges';

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { validate } from 'dockerfile-utils';
-import { installAstShims } from '../../../server/src/lsp/astShims';
+import { installAstShims } from '../../../server/src/dockerfile/astShims';
 import { checkDockerfile } from '../../../server/src/rules/checkDockerfile';
 import { crlf } from '../../support/paths';
 
