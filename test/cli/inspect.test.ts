@@ -112,6 +112,31 @@ describe('strata inspect', () => {
     assert.deepEqual(JSON.parse(nv.stdout).images[0].layers[0].changes, [{ path: 'f', kind: 'added', type: 'file', size: 1 }]);
   });
 
+  it('waits for verification (hashed on worker threads) before printing: one corrupted byte in a middle layer is exit 2 naming it', () => {
+    const mark = 'CORRUPT-ME-';
+    const layers = [
+      makeTar([{ name: 'etc/os', content: 'debian' }]),
+      makeTar([{ name: 'usr/blob', content: mark + 'z'.repeat(2 * 1024 * 1024) }]),
+      makeTar([{ name: 'app/main', content: 'm'.repeat(3000) }]),
+    ];
+    const good = dockerSaveLegacy([{ tags: ['corrupt:1'], layers }]);
+    const bad = Buffer.from(good);
+    bad[good.indexOf(mark)] = 'c'.charCodeAt(0); // the tar still parses; only the diffId no longer holds
+    const p = tmp.write('corrupt-byte.tar', bad);
+    for (const args of [['--json'], []]) {
+      const r = strata(['inspect', p, ...args]);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, /^strata: .*corrupt-byte\.tar: layer 1 \(sha256:[0-9a-f]{12}\): diffId mismatch: the config says sha256:[0-9a-f]{64}, the uncompressed tar hashes to sha256:[0-9a-f]{64}$/m);
+      assert.equal(r.stdout, '', 'nothing printed for an unverified image');
+    }
+    const ok = strata(['inspect', tmp.write('good-3.tar', good), '--json', '--summary']);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.equal(JSON.parse(ok.stdout).images[0].layers.length, 3);
+    const nv = strata(['inspect', p, '--json', '--no-verify']);
+    assert.equal(nv.code, 0, nv.stderr);
+    assert.deepEqual(JSON.parse(nv.stdout).images[0].layers[1].changes.map((c: { path: string }) => c.path), ['usr/blob']);
+  });
+
   it('--platform picks an image from a multi-platform index; an unknown one is a usage error', () => {
     const base = makeTar([{ name: 'base', content: 'b' }]);
     const p = tmp.write('mp.tar', ociArchive([

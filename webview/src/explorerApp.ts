@@ -284,8 +284,9 @@ export class ExplorerApp {
     const text = this.status === 'reading' ? `Reading layers… ${read}/${total}`
       : this.status === 'failed' ? `Failed: ${this.error ?? 'unknown error'}`
       : this.status === 'cancelled' ? 'Cancelled' : `${total} layers · ${img?.platform ?? ''}`;
-    this.statusLine.textContent = `${this.title} — ${text}`;
-    this.statusLine.classList.toggle('error', this.status === 'failed');
+    const verify = this.status === 'failed' || this.status === 'cancelled' ? null : verificationText(img);
+    this.statusLine.textContent = `${this.title} — ${text}${verify ? ` · ${verify.text}` : ''}`;
+    this.statusLine.classList.toggle('error', this.status === 'failed' || verify?.bad === true);
   }
 
   private renderLayers(): void {
@@ -531,4 +532,17 @@ export function defaultState(source: string, image: number): ExplorerState {
 
 function modeLabel(s: ExplorerState): string {
   return s.mode === 'layer' ? 'changes' : s.mode === 'merged' ? 'merged' : `range ${Math.min(s.rangeStart, s.layer)}..${s.layer}`;
+}
+
+/**
+ * Digest verification runs on after the trees are read: "verifying…" until every layer settled, then
+ * "verified", or the first layer whose digest did not match (null when verification was skipped).
+ */
+export function verificationText(img: ImageInfo | null): { text: string; bad: boolean } | null {
+  if (!img) return null;
+  const states = img.layers.map((l) => l.verification);
+  const bad = img.layers.find((l) => l.verification === 'mismatch' || l.verification === 'error');
+  if (bad) return { text: bad.verification === 'mismatch' ? `layer ${bad.index}: ${bad.error ?? 'digest mismatch'}` : `layer ${bad.index} not verified: ${bad.error ?? 'unknown error'}`, bad: true };
+  if (states.includes('pending')) return { text: 'verifying…', bad: false };
+  return states.includes('verified') ? { text: 'verified', bad: false } : null;
 }

@@ -47,7 +47,8 @@ interface Member {
   link?: string;
 }
 
-function resolveLink(members: Map<string, Member>, name: string): Member | undefined {
+/** The member a name leads to after following archive symlinks/hardlinks, with its final name. */
+function resolveEntry(members: Map<string, Member>, name: string): { name: string; member: Member } | undefined {
   let m = members.get(name);
   let cur = name;
   for (let hops = 0; m?.link !== undefined; hops++) {
@@ -55,7 +56,11 @@ function resolveLink(members: Map<string, Member>, name: string): Member | undef
     cur = m.link.startsWith('/') ? normaliseMember(m.link) : normaliseMember(path.posix.join(path.posix.dirname(cur), m.link));
     m = members.get(cur);
   }
-  return m;
+  return m ? { name: cur, member: m } : undefined;
+}
+
+function resolveLink(members: Map<string, Member>, name: string): Member | undefined {
+  return resolveEntry(members, name)?.member;
 }
 
 /** A seekable tar file. */
@@ -173,17 +178,31 @@ async function indexTar(fh: fsp.FileHandle, fileSize: number, label: string): Pr
   return members;
 }
 
-/** A tar wrapped in gzip (e.g. `docker save | gzip`). */
+/** Members up to this size are kept from the indexing pass (manifests, configs, index.json, …). */
+const SMALL_MEMBER = 1024 * 1024;
+/** …up to this many bytes in all, so a hostile archive of many small files cannot fill memory. */
+const SMALL_MEMBERS_TOTAL = 32 * 1024 * 1024;
+
+/**
+ * A tar wrapped in gzip (e.g. `docker save | gzip`). The indexing pass keeps small members (manifests, configs)
+ * in memory, so planning the image costs no further decompression: without that, reading `manifest.json` (the
+ * last member of a `docker save`) meant decompressing the whole archive again. Small layer blobs are served from
+ * the same memory; bigger ones are streamed by decompressing up to them.
+ */
 export class GzipTarSource implements ArchiveSource {
   readonly kind = 'gzip-tar' as const;
   private constructor(
     readonly label: string,
     private readonly file: string,
     private readonly members: Map<string, Member>,
+    private readonly small: Map<string, Buffer>,
   ) {}
 
   static async open(file: string, label: string, maxExpanded: number): Promise<GzipTarSource> {
     const members = new Map<string, Member>();
+    const small = new Map<string, Buffer>();
+    let smallTotal = 0;
+    let current: { name: string; parts: Uint8Array[] } | null = null;
     let expanded = 0;
     const parser = new TarParser(
       {
@@ -192,7 +211,21 @@ export class GzipTarSource implements ArchiveSource {
           if (h.type === 'file' && name) members.set(name, { offset: h.dataOffset, size: h.size });
           else if (h.type === 'symlink' && name) members.set(name, { offset: 0, size: 0, link: decodeName(h.linkName).text });
           else if (h.type === 'hardlink' && name) members.set(name, { offset: 0, size: 0, link: '/' + decodeName(h.linkName).text });
+          small.delete(name); // a later member of the same name replaces the earlier one
+          current = null;
+          if (h.type === 'file' && name && h.size <= SMALL_MEMBER && smallTotal + h.size <= SMALL_MEMBERS_TOTAL) {
+            smallTotal += h.size;
+            current = { name, parts: [] };
+            if (h.size === 0) small.set(name, Buffer.alloc(0));
+            return h.size > 0;
+          }
           return false;
+        },
+        // the chunk is the decompressor's output buffer: copy what we keep
+        data: (chunk) => current?.parts.push(chunk.slice()),
+        entryEnd: () => {
+          if (current) small.set(current.name, Buffer.concat(current.parts));
+          current = null;
         },
       },
       label,
@@ -210,7 +243,7 @@ export class GzipTarSource implements ArchiveSource {
       throw new ImageReadError(label, `corrupt gzip data (${(e as Error).message})`);
     }
     if (members.size === 0) throw new ImageReadError(label, 'not an image archive (empty tar inside gzip)');
-    return new GzipTarSource(label, file, members);
+    return new GzipTarSource(label, file, members, small);
   }
 
   has(name: string): boolean {
@@ -229,6 +262,8 @@ export class GzipTarSource implements ArchiveSource {
     const m = resolveLink(this.members, name);
     if (!m) throw new ImageReadError(this.label, `missing ${name}`);
     if (m.size > max) throw new ImageReadError(this.label, `${name} is ${m.size} bytes, more than the ${max}-byte limit for metadata`);
+    const kept = this.small.get(resolveEntry(this.members, name)!.name);
+    if (kept) return kept;
     const parts: Uint8Array[] = [];
     for await (const c of this.stream(name)) parts.push(c);
     return Buffer.concat(parts);
@@ -236,6 +271,12 @@ export class GzipTarSource implements ArchiveSource {
   async *stream(name: string, signal?: AbortSignal, start = 0, length?: number): AsyncIterable<Uint8Array> {
     const m = resolveLink(this.members, name);
     if (!m) throw new ImageReadError(this.label, `missing ${name}`);
+    const kept = this.small.get(resolveEntry(this.members, name)!.name);
+    if (kept) {
+      const end = Math.min(kept.length, start + (length ?? kept.length));
+      if (end > start) yield kept.subarray(start, end);
+      return;
+    }
     const from = m.offset + start;
     const to = m.offset + Math.min(m.size, start + (length ?? m.size));
     let pos = 0;

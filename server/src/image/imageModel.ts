@@ -73,6 +73,17 @@ export interface ImageConfigInfo {
 
 export type LayerStatus = 'pending' | 'reading' | 'read' | 'failed' | 'foreign';
 
+/**
+ * Digest verification of one layer (blob digest against its descriptor, diffId against the config), which runs
+ * separately from reading the tree: an uncompressed layer's tree is indexed by seeking over file contents while
+ * worker threads hash every byte, so the tree is usable before the layer is verified.
+ * - `pending`: not settled yet; `verified`: both digests match; `mismatch`: a digest does not match (the layer's
+ *   `status` becomes 'failed' and `error` names the layer and both digests);
+ * - `error`: the bytes could not be hashed (I/O error, corrupt compressed data — `error` says why);
+ * - `skipped`: `--no-verify`, a foreign layer, or a metadata-only open.
+ */
+export type VerificationState = 'pending' | 'verified' | 'mismatch' | 'error' | 'skipped';
+
 export interface LayerInfo {
   index: number;
   /** Blob digest (of the stored, possibly compressed, bytes). For legacy docker-save archives this is the diffId. */
@@ -98,6 +109,8 @@ export interface LayerInfo {
   foreign: boolean;
   urls: string[];
   status: LayerStatus;
+  /** Digest verification of this layer (independent of `status` until it ends in a mismatch). */
+  verification: VerificationState;
   /** Why the layer could not be read (status 'failed'): digest mismatch, corrupt data, limit exceeded, … */
   error: string | null;
   /** Per-layer problems that did not stop reading (duplicate entries, whiteouts of nothing, bad names, …). */
@@ -128,6 +141,18 @@ export interface ArchiveInfo {
   platforms: PlatformChoice[];
   /** Archive-level problems that did not stop reading (ignored attestation manifests, unknown media types, …). */
   warnings: string[];
+  /**
+   * All layers' verification in one word: `pending` while any is, else `mismatch` / `error` if any layer has it,
+   * else `verified` (or `skipped` when nothing was verified).
+   */
+  verification: VerificationState;
+}
+
+/** What `OpenedImage.verified` resolves with once every layer's verification has settled. */
+export interface VerificationResult {
+  state: Exclude<VerificationState, 'pending'>;
+  /** Layers whose digests did not match or could not be hashed, with the message naming the layer. */
+  problems: Array<{ image: number; layer: number; state: 'mismatch' | 'error'; message: string }>;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -156,6 +181,11 @@ export interface OpenOptions {
   platform?: string;
   /** Verify blob digests and diffIds while streaming (default true; `--no-verify` turns it off). */
   verify?: boolean;
+  /**
+   * Start hashing uncompressed layers only once every tree is read (default: at once, on worker threads, in
+   * parallel with the tree read). Trees come sooner on a busy machine; full verification ends later.
+   */
+  verifyAfterTrees?: boolean;
   /** Read only manifests and configs (layer list + sizes), not the layer trees. */
   metadataOnly?: boolean;
   signal?: AbortSignal;
@@ -172,6 +202,13 @@ export type ImageProgressEvent =
   /** This layer's entries are queryable (changes in it; merged/range views once lower layers are done too). */
   | { type: 'layer-done'; image: number; layer: number; info: LayerInfo }
   | { type: 'layer-failed'; image: number; layer: number; message: string }
+  /** Every layer's tree is read (verification may still be running: see `layer-verified` / `verified`). */
+  | { type: 'trees-ready'; archive: ArchiveInfo }
+  /** One layer's verification settled (`info.verification` says how; a mismatch also sets status 'failed'). */
+  | { type: 'layer-verified'; image: number; layer: number; info: LayerInfo }
+  /** Every layer's verification settled. */
+  | { type: 'verified'; archive: ArchiveInfo; result: VerificationResult }
+  /** Trees read and verification settled. */
   | { type: 'done'; archive: ArchiveInfo };
 
 /**
@@ -194,7 +231,17 @@ export type ImageRef = number | string;
 /** An opened archive. All queries are synchronous over the in-memory index, except reading file bytes. */
 export interface OpenedImage {
   readonly info: ArchiveInfo;
-  /** Resolves when every layer of every selected image is read; rejects with the first fatal error. */
+  /**
+   * Resolves when every layer's tree is read (failed layers included): all queries answer from the full index.
+   * With verification on, digests may still be being checked (see `verified`).
+   */
+  readonly treesReady: Promise<void>;
+  /** Resolves (never rejects) when every layer's verification has settled; `state` is `mismatch` if any failed. */
+  readonly verified: Promise<VerificationResult>;
+  /**
+   * Resolves when trees are read and verification has settled (what `strata inspect` waits for, so it never
+   * prints an unverified image); a digest mismatch shows as the layer's status 'failed' with its error.
+   */
   readonly done: Promise<void>;
   /** Resolve an ImageRef to its ImageInfo; throws ImageReadError if unknown. */
   image(ref: ImageRef): ImageInfo;
@@ -221,6 +268,14 @@ export type ContractEntryType = 'file' | 'dir' | 'symlink' | 'hardlink' | 'other
 
 export type ChangeKind = 'added' | 'modified' | 'deleted' | 'opaque';
 
+/** One extended attribute of an entry (PAX `SCHILY.xattr.NAME`), e.g. `security.capability`. */
+export interface Xattr {
+  name: string;
+  /** The value as UTF-8 text when it is valid UTF-8 without NUL bytes, else base64. */
+  value: string;
+  encoding: 'utf8' | 'base64';
+}
+
 export interface LayerChange {
   path: string;
   kind: ChangeKind;
@@ -234,6 +289,8 @@ export interface LayerChange {
   linkTarget: string | null;
   /** For `deleted`/`opaque`: the whiteout entry's own path (`D/.wh.N`, `D/.wh..wh..opq`). */
   whiteoutPath: string | null;
+  /** Extended attributes stored with the entry, in tar order (empty when none). */
+  xattrs: Xattr[];
   /** The name was not valid UTF-8: `path` shows it with \xNN escapes. */
   rawName: boolean;
 }
@@ -296,6 +353,8 @@ export interface DirectoryEntry {
   /** Layer whose entry is shown (the topmost that wrote this path in the view). */
   layerIndex: number;
   rawName: boolean;
+  /** Extended attributes of the entry shown (absent when none). */
+  xattrs?: Xattr[];
 }
 
 export interface DirectoryPage {

@@ -7,12 +7,17 @@ import { openArchiveSource, type ArchiveSource } from './archiveSource';
 import {
   DEFAULT_LIMITS, type ArchiveInfo, type ChangePage, type DirectoryEntry, type DirectoryPage, type FileContent,
   type HistoryStep, type ImageInfo, type ImageReaderLimits, type ImageRef, type ImageSummary, type LayerInfo,
-  type ListOptions, type OpenedImage, type OpenOptions, type PageOptions, type ReadFileOptions, type ViewMode,
+  type ListOptions, type OpenedImage, type OpenOptions, type PageOptions, type ReadFileOptions, type VerificationResult,
+  type VerificationState, type ViewMode,
 } from './imageModel';
 import { ImageReadError } from './imageReadError';
 import { computeSummary } from './imageSummary';
 import { F_WHITEOUT, ImageTree, T_FILE, T_HARDLINK, TYPE_NAMES } from './imageTree';
-import { readLayer, readLayerRange, type ExpansionBudget } from './layerReader';
+import { foregroundWork } from './imageWorkerPool';
+import {
+  layerLabel, readLayer, readLayerRange, seekableLayer, verifySeekableLayer, type ExpansionBudget, type SeekableLayer,
+  type VerifyOutcome,
+} from './layerReader';
 import { planArchive, type ImagePlan } from './manifestReader';
 import { normaliseQueryPath, TreeViews } from './treeViews';
 
@@ -46,7 +51,7 @@ function layerInfos(plan: ImagePlan): LayerInfo[] {
     index: i, digest: l.digest, diffId: l.diffId, compression: l.compression, mediaType: l.mediaType, size: l.size,
     contentSize: null, uncompressedSize: null, entryCount: null,
     createdBy: useHistory ? layerSteps[i]!.createdBy : '', emptySteps: empties[i]!, foreign: l.foreign, urls: l.urls,
-    status: l.foreign ? 'foreign' : 'pending', error: null, warnings: l.foreign ? ['foreign layer: its blob is not in the archive (distributed separately); contents unknown'] : [],
+    status: l.foreign ? 'foreign' : 'pending', verification: l.foreign ? 'skipped' : 'pending', error: null, warnings: l.foreign ? ['foreign layer: its blob is not in the archive (distributed separately); contents unknown'] : [],
   }));
 }
 
@@ -71,54 +76,98 @@ export async function openImage(path: string, options: OpenOptions = {}): Promis
   });
   const info: ArchiveInfo = {
     path, format: plan.format, flavor: plan.flavor, images: images.map((i) => i.info), platforms: plan.platforms, warnings: plan.warnings,
+    verification: 'pending',
   };
+  if (!verify || options.metadataOnly) {
+    for (const img of images) for (const l of img.info.layers) l.verification = 'skipped';
+    info.verification = 'skipped';
+  } else if (images.every((i) => i.info.layers.every((l) => l.foreign))) info.verification = 'skipped';
   options.onProgress?.({ type: 'archive', archive: info });
   return new OpenedImageImpl(info, src, images, limits, verify, options);
 }
 
 class OpenedImageImpl implements OpenedImage {
+  readonly treesReady: Promise<void>;
+  readonly verified: Promise<VerificationResult>;
   readonly done: Promise<void>;
   private readonly abort = new AbortController();
+  /** One verification per non-foreign layer, settled (never rejected) as each layer's digests are checked. */
+  private readonly verifications: Promise<void>[] = [];
 
   constructor(
     readonly info: ArchiveInfo,
     private readonly src: ArchiveSource,
     private readonly images: ImageState[],
     limits: ImageReaderLimits,
-    verify: boolean,
+    private readonly verify: boolean,
     private readonly options: OpenOptions,
   ) {
     if (options.signal?.aborted) this.abort.abort();
     else options.signal?.addEventListener('abort', () => this.abort.abort(), { once: true });
-    this.done = options.metadataOnly ? Promise.resolve() : this.readAll(limits, verify);
+    let treesDone!: () => void;
+    let treesFailed!: (e: unknown) => void;
+    this.treesReady = new Promise((resolve, reject) => {
+      treesDone = resolve;
+      treesFailed = reject;
+    });
+    if (options.metadataOnly) {
+      treesDone();
+      this.verified = Promise.resolve({ state: 'skipped', problems: [] });
+      this.done = Promise.resolve();
+      return;
+    }
+    this.verified = this.readAll(limits, treesDone).catch((e: unknown) => {
+      treesFailed(e); // no-op when the trees were ready before verification failed unexpectedly
+      throw e;
+    });
+    this.done = Promise.all([this.treesReady, this.verified]).then(() => {
+      options.onProgress?.({ type: 'done', archive: this.info });
+    });
   }
 
-  private async readAll(limits: ImageReaderLimits, verify: boolean): Promise<void> {
+  /** Reads every layer's tree; resolves with the verification result once every layer's digests are settled. */
+  private async readAll(limits: ImageReaderLimits, treesDone: () => void): Promise<VerificationResult> {
     const budget: ExpansionBudget = { used: 0, max: limits.maxExpandedBytes };
-    const jobs: Array<[ImageState, number]> = [];
+    const jobs: Array<{ img: ImageState; li: number; seekable: SeekableLayer | null }> = [];
     for (const img of this.images) {
       for (const l of img.info.layers) {
         if (l.foreign) img.tree.finishLayer(l.index);
-        else jobs.push([img, l.index]);
+        else jobs.push({ img, li: l.index, seekable: null });
       }
     }
     const emit = this.options.onProgress;
+    const signal = this.abort.signal;
+    // Uncompressed layers in a plain file: the tree is read by seeking over contents while worker threads hash
+    // every byte. Their hashing starts first, all at once (the pool runs the largest first), so it overlaps the
+    // whole tree read; compressed layers are hashed while they stream.
+    await Promise.all(jobs.map(async (j) => {
+      j.seekable = await seekableLayer(this.src, j.img.plan.layers[j.li]!).catch(() => null);
+    }));
+    const startHashing = () => {
+      if (!this.verify) return;
+      for (const j of jobs) {
+        if (j.seekable) this.track(j.img, j.li, verifySeekableLayer(j.seekable, j.img.plan.layers[j.li]!, signal));
+      }
+    };
+    const afterTrees = this.options.verifyAfterTrees === true;
+    if (!afterTrees) startHashing();
+    const release = foregroundWork();
     let next = 0;
     const worker = async () => {
       while (next < jobs.length) {
-        const [img, li] = jobs[next++]!;
+        const { img, li, seekable } = jobs[next++]!;
         const layer = img.info.layers[li]!;
-        const signal = this.abort.signal;
         if (signal.aborted) {
           layer.status = 'failed';
           layer.error = 'cancelled';
+          if (layer.verification === 'pending' && !seekable) this.settle(img, li, { state: 'error', why: 'cancelled' });
           continue;
         }
         layer.status = 'reading';
         emit?.({ type: 'layer-start', image: img.info.index, layer: li });
         try {
           const r = await readLayer(this.src, img.plan.layers[li]!, li, img.tree, {
-            verify, budget, signal,
+            verify: this.verify && !seekable, budget, signal, seekable,
             onBytes: (n) => emit?.({ type: 'layer-progress', image: img.info.index, layer: li, bytesRead: n, totalBytes: layer.size }),
           });
           layer.compression = r.compression;
@@ -126,9 +175,12 @@ class OpenedImageImpl implements OpenedImage {
           layer.entryCount = r.entries;
           layer.contentSize = img.tree.layerContentSize[li]!;
           layer.status = 'read';
+          if (r.verification) this.track(img, li, r.verification);
         } catch (e) {
           layer.status = 'failed';
           layer.error = e instanceof ImageReadError ? e.why : String((e as Error)?.message ?? e);
+          // a streamed layer that could not be read could not be hashed either
+          if (this.verify && !seekable) this.settle(img, li, { state: 'error', why: layer.error });
           emit?.({ type: 'layer-failed', image: img.info.index, layer: li, message: layer.error });
         }
         img.tree.finishLayer(li);
@@ -138,12 +190,49 @@ class OpenedImageImpl implements OpenedImage {
         if (layer.status === 'read') emit?.({ type: 'layer-done', image: img.info.index, layer: li, info: layer });
       }
     };
-    await Promise.all(Array.from({ length: Math.min(CONCURRENCY, jobs.length) }, worker));
+    try {
+      await Promise.all(Array.from({ length: Math.min(CONCURRENCY, jobs.length) }, worker));
+    } finally {
+      release(); // hashing may now use every core
+    }
     for (const img of this.images) {
       addWhiteoutWarnings(img);
       img.tree.trimAll();
     }
-    emit?.({ type: 'done', archive: this.info });
+    treesDone();
+    emit?.({ type: 'trees-ready', archive: this.info });
+    if (afterTrees) startHashing();
+    await Promise.all(this.verifications);
+    const problems: VerificationResult['problems'] = [];
+    for (const img of this.images) {
+      for (const l of img.info.layers) {
+        if (l.verification === 'mismatch' || l.verification === 'error') {
+          problems.push({ image: img.info.index, layer: l.index, state: l.verification, message: `${layerLabel(img.plan.layers[l.index]!, l.index)}: ${l.error ?? l.verification}` });
+        }
+      }
+    }
+    this.info.verification = overallVerification(this.images);
+    const result: VerificationResult = { state: this.info.verification === 'pending' ? 'skipped' : this.info.verification, problems };
+    emit?.({ type: 'verified', archive: this.info, result });
+    return result;
+  }
+
+  private track(img: ImageState, li: number, outcome: Promise<VerifyOutcome>): void {
+    this.verifications.push(outcome.then((o) => this.settle(img, li, o)));
+  }
+
+  /** Records one layer's verification outcome; a mismatch fails the layer (its tree stays queryable). */
+  private settle(img: ImageState, li: number, o: VerifyOutcome): void {
+    const layer = img.info.layers[li]!;
+    if (layer.verification !== 'pending') return;
+    layer.verification = o.state;
+    if (o.state !== 'verified' && layer.status !== 'failed') {
+      layer.status = 'failed';
+      layer.error = o.why;
+    }
+    if (!this.verify) return;
+    this.info.verification = overallVerification(this.images);
+    this.options.onProgress?.({ type: 'layer-verified', image: img.info.index, layer: li, info: layer });
   }
 
   private state(ref: ImageRef): ImageState {
@@ -224,6 +313,14 @@ class OpenedImageImpl implements OpenedImage {
     await this.done.catch(() => undefined);
     await this.src.close();
   }
+}
+
+function overallVerification(images: ImageState[]): VerificationState {
+  const states = images.flatMap((i) => i.info.layers.map((l) => l.verification));
+  if (states.includes('pending')) return 'pending';
+  if (states.includes('mismatch')) return 'mismatch';
+  if (states.includes('error')) return 'error';
+  return states.includes('verified') ? 'verified' : 'skipped';
 }
 
 /** Whiteouts of paths no lower layer has: harmless, but worth a per-layer warning. */

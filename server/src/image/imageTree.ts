@@ -10,9 +10,9 @@
  */
 import { GrowFloat64, GrowInt32, GrowUint16, GrowUint32, GrowUint8 } from './growArrays';
 import { ImageReadError } from './imageReadError';
-import type { EntryType } from './imageModel';
+import type { EntryType, Xattr } from './imageModel';
 import { decodeName, splitEntryPath } from './pathNames';
-import type { TarHeader } from './tarParser';
+import type { TarHeader, TarXattr } from './tarParser';
 
 export const T_FILE = 0;
 export const T_DIR = 1;
@@ -69,6 +69,8 @@ export class ImageTree {
   readonly eLink = new GrowInt32();
   readonly eNext = new GrowInt32();
   readonly links: string[] = [];
+  /** Extended attributes by entry: sparse (few entries have any), so a map instead of a column. */
+  readonly xattrs = new Map<number, Xattr[]>();
 
   readonly layerEntries: GrowInt32[];
   readonly layerWarnings: string[][];
@@ -289,6 +291,8 @@ export class ImageTree {
       return;
     }
     if (flags & F_WHITEOUT) return;
+    if (h.xattrs) this.xattrs.set(e, h.xattrs.map(toXattr));
+    else this.xattrs.delete(e); // a duplicate entry without them replaces one with them
     this.eMode.data[e] = h.mode & 0o7777;
     this.eUid.data[e] = h.uid >>> 0;
     this.eGid.data[e] = h.gid >>> 0;
@@ -323,6 +327,10 @@ export class ImageTree {
     return true;
   }
 
+  entryXattrs(e: number): Xattr[] {
+    return (e >= 0 && this.xattrs.get(e)) || [];
+  }
+
   linkTarget(e: number): string | null {
     const l = this.eLink.data[e]!;
     return l < 0 ? null : this.links[l]!;
@@ -335,9 +343,23 @@ export class ImageTree {
     let bytes = arrays.reduce((s, a) => s + a.data.byteLength, 0);
     for (const s of this.segNames) bytes += 16 + s.length;
     for (const s of this.links) bytes += 16 + s.length;
+    for (const list of this.xattrs.values()) for (const x of list) bytes += 64 + x.name.length + x.value.length;
     bytes += (this.childIndex.size + this.segIds.size) * 40; // rough V8 hash-map cost per entry
     return bytes;
   }
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function toXattr(x: TarXattr): Xattr {
+  if (!x.value.includes(0)) {
+    try {
+      return { name: x.name, value: utf8.decode(x.value), encoding: 'utf8' };
+    } catch {
+      // binary value (e.g. security.capability): base64 below
+    }
+  }
+  return { name: x.name, value: Buffer.from(x.value).toString('base64'), encoding: 'base64' };
 }
 
 function clip(s: string): string {

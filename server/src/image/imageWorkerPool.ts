@@ -11,84 +11,208 @@ import { Worker } from 'node:worker_threads';
 import type { HashJob, LayerJob, StreamHashMessage, WorkerReply } from './imageWorker';
 import type { TarHeader } from './tarParser';
 
-const POOL_SIZE = 2;
+/** Never more threads than this: verification is bound by memory bandwidth long before 4 sha256 streams. */
+const MAX_POOL = 4;
 let pool: Worker[] | null = null;
+let poolFailed = false;
+let poolFailures = 0;
+const WORKER_FAILED = 'image worker thread failed';
 let next = 0;
 let jobId = 0;
 let inFlight = 0;
 const handlers = new Map<number, (r: WorkerReply) => void>();
 
+function cores(): number {
+  return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+}
+
 function workerScript(): string | null {
   const candidates = [process.env.STRATA_IMAGE_WORKER, path.join(__dirname, 'imageWorker.js')].filter((x): x is string => !!x);
-  return candidates.find((c) => existsSync(c) && c !== __filename) ?? null;
+  const found = candidates.find((c) => existsSync(c) && path.resolve(c) !== __filename);
+  return found ? path.resolve(found) : null;
 }
 
 /**
- * Workers pay off only with idle cores: on a 2-core machine shared with other work, hashing and decoding on extra
- * threads measured 1.2–2× slower than doing it all on the main thread (bench/image.bench.ts). So by default they
- * are used when the machine has more than 2 cores; STRATA_IMAGE_WORKERS=1 / 0 forces them on / off.
+ * Decoding compressed layers and hashing streamed chunks on workers pays off only with idle cores: on a 2-core
+ * machine shared with other work it measured 1.2–2× slower than doing it on the main thread (the chunks must be
+ * copied over). So those jobs use workers when the machine has more than 2 cores; STRATA_IMAGE_WORKERS=1 / 0
+ * forces them on / off. Hashing file ranges (verification of uncompressed layers) always uses workers when the
+ * script is there: nothing is copied, each worker reads its own 1 MiB blocks.
  */
 function wanted(): boolean {
   const v = process.env.STRATA_IMAGE_WORKERS;
   if (v === '0') return false;
   if (v === '1') return true;
-  return (typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length) > 2;
+  return cores() > 2;
 }
 
 function getPool(): Worker[] | null {
+  if (process.env.STRATA_IMAGE_WORKERS === '0') return null;
   if (pool) return pool;
-  if (!wanted()) return null;
+  if (poolFailed) return null;
   const script = workerScript();
   if (!script) return null;
-  pool = Array.from({ length: POOL_SIZE }, () => {
-    const w = new Worker(script);
-    w.unref(); // never keeps a process alive by itself
-    w.on('message', (r: WorkerReply) => handlers.get(r.id)?.(r));
-    w.on('error', (e) => {
-      for (const [id, h] of handlers) h({ id, kind: 'error', message: e.message });
-      pool = null;
-    });
-    return w;
-  });
+  const size = Math.min(MAX_POOL, Math.max(2, cores()));
+  try {
+    pool = Array.from({ length: size }, () => startWorker(script));
+  } catch {
+    poolFailed = true; // e.g. threads unavailable: everything runs on this thread
+    pool = null;
+  }
   return pool;
 }
 
+function startWorker(script: string): Worker {
+  const w = new Worker(script);
+  w.unref(); // never keeps a process alive by itself
+  w.on('message', (r: WorkerReply) => handlers.get(r.id)?.(r));
+  w.on('error', (e) => {
+    // A dead worker fails every job in flight (hash jobs then redo their work on this thread); the pool is
+    // rebuilt on next use, a few times at most (e.g. the worker script was replaced while running).
+    const dead = pool;
+    pool = null;
+    if (++poolFailures >= 3) poolFailed = true;
+    for (const x of dead ?? []) if (x !== w) void x.terminate();
+    hashing.clear();
+    for (const [id, h] of handlers) h({ id, kind: 'error', message: `${WORKER_FAILED}: ${e.message}` });
+  });
+  return w;
+}
+
+/** Workers for decoding layers and for streamed hashes (see `wanted`). */
 export function workersAvailable(): boolean {
+  return wanted() && getPool() !== null;
+}
+
+/** Workers for hashing file ranges (any core count; off only with STRATA_IMAGE_WORKERS=0 or no worker script). */
+export function hashWorkersAvailable(): boolean {
   return getPool() !== null;
 }
 
-/** Runs one job on a worker; `onReply` sees every reply until it returns true (job finished). */
-function run(job: Omit<HashJob, 'id'> | Omit<LayerJob, 'id'>, onReply: (r: WorkerReply) => boolean, signal?: AbortSignal): () => void {
-  const workers = getPool()!;
-  const id = ++jobId;
-  const w = workers[next++ % workers.length]!;
-  if (inFlight++ === 0) for (const x of workers) x.ref();
-  const abort = () => w.postMessage({ kind: 'cancel', id });
-  signal?.addEventListener('abort', abort, { once: true });
+function track(id: number, onReply: (r: WorkerReply) => boolean, onDone?: () => void): void {
+  if (inFlight++ === 0) for (const x of pool ?? []) x.ref();
   handlers.set(id, (r) => {
     if (!onReply(r)) return;
     handlers.delete(id);
-    signal?.removeEventListener('abort', abort);
+    onDone?.();
     if (--inFlight === 0) for (const x of pool ?? []) x.unref();
   });
+}
+
+/** Runs one job on a worker; `onReply` sees every reply until it returns true (job finished). */
+function run(job: Omit<LayerJob, 'id'>, onReply: (r: WorkerReply) => boolean, signal?: AbortSignal): () => void {
+  const workers = getPool()!;
+  const id = ++jobId;
+  const w = workers[next++ % workers.length]!;
+  const abort = () => w.postMessage({ kind: 'cancel', id });
+  signal?.addEventListener('abort', abort, { once: true });
+  track(id, onReply, () => signal?.removeEventListener('abort', abort));
   w.postMessage({ ...job, id });
   return abort;
 }
 
-export async function hashFileRange(file: string, offset: number, size: number, algorithm: string): Promise<{ hex: string; read: number }> {
-  if (getPool()) {
-    return new Promise((resolve, reject) => {
-      run({ kind: 'hash', file, offset, size, algorithm }, (r) => {
-        if (r.kind === 'hashed') resolve(r);
-        else if (r.kind === 'error') reject(new Error(r.message));
-        return true;
-      });
-    });
+// ------------------------------------------------------------------------------------------- hashing file ranges
+
+interface QueuedHash {
+  job: Omit<HashJob, 'id'>;
+  resolve: (r: { hex: string; read: number }) => void;
+  reject: (e: Error) => void;
+  signal: AbortSignal | undefined;
+}
+
+const hashQueue: QueuedHash[] = [];
+/** Workers currently running a hash job (one at a time each: the job is a synchronous read+hash loop). */
+const hashing = new Set<Worker>();
+let foreground = 0;
+let dispatchScheduled = false;
+
+/**
+ * While the main thread is indexing trees it needs a core of its own: hashing then uses all cores but one, and
+ * all of them once every tree is read (`foregroundWork` brackets the indexing).
+ */
+function hashLimit(size: number): number {
+  return foreground > 0 ? Math.max(1, size - 1) : size;
+}
+
+export function foregroundWork(): () => void {
+  foreground++;
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    foreground--;
+    scheduleDispatch();
+  };
+}
+
+function scheduleDispatch(): void {
+  if (dispatchScheduled) return;
+  dispatchScheduled = true;
+  // Jobs submitted in the same turn are dispatched together, largest first (longest-processing-time first keeps
+  // the biggest layer from starting last and becoming the tail).
+  setImmediate(dispatchHashes);
+}
+
+function dispatchHashes(): void {
+  dispatchScheduled = false;
+  const workers = pool;
+  if (!workers) {
+    for (const q of hashQueue.splice(0)) q.reject(new Error('image worker threads stopped'));
+    return;
   }
+  while (hashQueue.length && hashing.size < hashLimit(workers.length)) {
+    const idle = workers.find((w) => !hashing.has(w));
+    if (!idle) return;
+    let best = 0;
+    for (let i = 1; i < hashQueue.length; i++) if (hashQueue[i]!.job.size > hashQueue[best]!.job.size) best = i;
+    const q = hashQueue.splice(best, 1)[0]!;
+    if (q.signal?.aborted) {
+      q.reject(new Error('cancelled'));
+      continue;
+    }
+    const id = ++jobId;
+    hashing.add(idle);
+    track(id, (r) => {
+      if (r.kind === 'hashed') q.resolve(r);
+      else q.reject(new Error(r.kind === 'error' ? r.message : 'unexpected reply'));
+      return true;
+    }, () => {
+      hashing.delete(idle);
+      scheduleDispatch();
+    });
+    idle.postMessage({ ...q.job, id });
+  }
+}
+
+/**
+ * sha256 (or `algorithm`) of bytes [offset, offset+size) of a file: on a worker thread when there is one (queued,
+ * largest first), else on this thread with 1 MiB reads.
+ */
+export async function hashFileRange(
+  file: string, offset: number, size: number, algorithm: string, signal?: AbortSignal,
+): Promise<{ hex: string; read: number }> {
+  if (getPool()) {
+    try {
+      return await new Promise((resolve, reject) => {
+        hashQueue.push({ job: { kind: 'hash', file, offset, size, algorithm }, resolve, reject, signal });
+        scheduleDispatch();
+      });
+    } catch (e) {
+      if (!(e as Error).message.startsWith(WORKER_FAILED) && (e as Error).message !== 'image worker threads stopped') throw e;
+      // the worker died (not the file): hash here instead
+    }
+  }
+  return hashHere(file, offset, size, algorithm, signal);
+}
+
+async function hashHere(file: string, offset: number, size: number, algorithm: string, signal?: AbortSignal): Promise<{ hex: string; read: number }> {
   const hash = createHash(algorithm);
   let read = 0;
   if (size > 0) {
-    for await (const c of createReadStream(file, { start: offset, end: offset + size - 1, highWaterMark: 4 * 1024 * 1024 })) {
+    // the abort is checked per chunk, not passed to the stream: one listener per layer on a shared signal would
+    // trip Node's MaxListeners warning on images with more than 10 layers
+    for await (const c of createReadStream(file, { start: offset, end: offset + size - 1, highWaterMark: 1024 * 1024 })) {
+      if (signal?.aborted) throw new Error('cancelled');
       hash.update(c as Buffer);
       read += (c as Buffer).length;
     }
@@ -106,7 +230,7 @@ export interface StreamHash {
 
 /** A worker-side hash, or null when no worker is available (callers hash on this thread). */
 export function workerStreamHash(algorithm: string): StreamHash | null {
-  const workers = getPool();
+  const workers = wanted() ? getPool() : null;
   if (!workers) return null;
   const id = ++jobId;
   const w = workers[next++ % workers.length]!;
@@ -121,12 +245,10 @@ export function workerStreamHash(algorithm: string): StreamHash | null {
     digest() {
       finished = true;
       return new Promise((resolve, reject) => {
-        if (inFlight++ === 0) for (const x of workers) x.ref();
-        handlers.set(id, (r) => {
-          handlers.delete(id);
-          if (--inFlight === 0) for (const x of pool ?? []) x.unref();
+        track(id, (r) => {
           if (r.kind === 'hashed') resolve(r.hex);
           else reject(new Error(r.kind === 'error' ? r.message : 'unexpected reply'));
+          return true;
         });
         send({ kind: 'stream-end', id });
       });

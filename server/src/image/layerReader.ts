@@ -3,18 +3,19 @@
  * digest and the diffId (sha256 of the uncompressed tar) on the fly, enforces the expansion limit, and feeds
  * every tar header into the ImageTree. Contents are never stored; nothing touches the disk.
  *
- * zstd: Node 20 has no zlib zstd. We spawn Debian's `zstd -dc` when it is on PATH (native speed, and it runs in
- * another process, so layers decompress in parallel with our parsing), else fall back to the pure-JS `fzstd`.
- * `STRATA_ZSTD=fzstd|zstd` forces one (the benchmark measures both).
+ * zstd, in order of preference: Node's built-in `zlib.createZstdDecompress` (Node ≥ 22.15 / 23.8; checked at run
+ * time: decoded on libuv's thread pool, no process, no pipe), else Debian's `zstd -dc` as a child process (native
+ * speed in another process, so layers decode in parallel with our parsing), else the pure-JS `fzstd`.
+ * `STRATA_ZSTD=builtin|zstd|fzstd` forces one (the benchmark measures each).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash, type Hash } from 'node:crypto';
 import { closeSync, openSync, promises as fsp, readSync } from 'node:fs';
 import { pipeline, Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
+import * as zlib from 'node:zlib';
 import { Decompress as ZstdDecompress } from 'fzstd';
 import type { ArchiveSource } from './archiveSource';
-import { hashFileRange, readLayerInWorker, workerStreamHash, workersAvailable } from './imageWorkerPool';
+import { hashFileRange, hashWorkersAvailable, readLayerInWorker, workerStreamHash, workersAvailable } from './imageWorkerPool';
 import type { LayerCompression } from './imageModel';
 import { ImageReadError } from './imageReadError';
 import type { ImageTree } from './imageTree';
@@ -22,6 +23,8 @@ import type { LayerPlan } from './manifestReader';
 import { TarParser, type TarParserSink } from './tarParser';
 
 const GZ_CHUNK = 256 * 1024;
+/** Output chunk of the built-in zstd decoder: big, so per-chunk work (hash call, parser loop) is amortised. */
+const ZSTD_CHUNK = 1024 * 1024;
 
 /** Shared across the layers of one open: the decompression-bomb budget. */
 export interface ExpansionBudget {
@@ -37,10 +40,23 @@ export function detectCompression(head: Uint8Array): LayerCompression | 'bzip2' 
   return 'none';
 }
 
+/** zlib's zstd decoder (Node ≥ 22.15), or null on older runtimes; typed here since @types/node may predate it. */
+type ZstdFactory = (options?: { chunkSize?: number }) => NodeJS.ReadWriteStream;
+export function builtinZstd(env: NodeJS.ProcessEnv = process.env): ZstdFactory | null {
+  if (env.STRATA_ZSTD === 'zstd' || env.STRATA_ZSTD === 'fzstd') return null;
+  const f = (zlib as unknown as { createZstdDecompress?: ZstdFactory }).createZstdDecompress;
+  return typeof f === 'function' ? f : null;
+}
+
+/** Which zstd decoder this runtime uses (for the benchmark and diagnostics). */
+export function zstdDecoder(env: NodeJS.ProcessEnv = process.env): 'builtin' | 'zstd' | 'fzstd' {
+  return builtinZstd(env) ? 'builtin' : findZstd(env) ? 'zstd' : 'fzstd';
+}
+
 let zstdBinary: string | null | undefined;
 /** Path of a usable `zstd` executable, or null. */
 export function findZstd(env: NodeJS.ProcessEnv = process.env): string | null {
-  if (env.STRATA_ZSTD === 'fzstd') return null;
+  if (env.STRATA_ZSTD === 'fzstd' || env.STRATA_ZSTD === 'builtin') return null;
   if (zstdBinary === undefined) {
     const r = spawnSync('zstd', ['--version'], { stdio: 'ignore' });
     zstdBinary = r.status === 0 ? 'zstd' : null;
@@ -73,7 +89,7 @@ async function* tapHash(src: AsyncIterable<Uint8Array>, hash: Hash | null, count
 }
 
 function gunzip(src: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> {
-  const gz = createGunzip({ chunkSize: GZ_CHUNK });
+  const gz = zlib.createGunzip({ chunkSize: GZ_CHUNK });
   return pipeline(Readable.from(src, { objectMode: false }), gz, () => undefined) as unknown as AsyncIterable<Uint8Array>;
 }
 
@@ -133,20 +149,87 @@ export async function decompressedStream(
   if (kind === 'bzip2' || kind === 'xz') throw new Error(`${kind}-compressed layers are not supported (only gzip, zstd and uncompressed tar)`);
   if (kind === 'gzip') return { compression: kind, stream: gunzip(tapped) };
   if (kind === 'zstd') {
+    const builtin = builtinZstd();
+    if (builtin) {
+      const z = builtin({ chunkSize: ZSTD_CHUNK });
+      return { compression: kind, stream: pipeline(Readable.from(tapped, { objectMode: false }), z, () => undefined) as unknown as AsyncIterable<Uint8Array> };
+    }
     const bin = findZstd();
     return { compression: kind, stream: bin ? zstdProcess(tapped, bin) : fzstdStream(tapped) };
   }
   return { compression: 'none', stream: tapped };
 }
 
+/** How a layer's digest check ended (verification never throws: the reader turns this into per-layer state). */
+export type VerifyOutcome = { state: 'verified' } | { state: 'mismatch' | 'error'; why: string };
+
 export interface LayerReadResult {
   compression: LayerCompression;
   uncompressedSize: number;
   entries: number;
+  /**
+   * The layer's digest check: already settled for layers hashed while streaming, still running for uncompressed
+   * layers indexed by seeking (hashed on worker threads); null when not verified.
+   */
+  verification: Promise<VerifyOutcome> | null;
+}
+
+/** Where an uncompressed layer sits in a plain file, so its tree can be indexed by seeking over contents. */
+export interface SeekableLayer {
+  file: string;
+  offset: number;
+  size: number;
+}
+
+function digestParts(d: string | null): [string | undefined, string | undefined] {
+  if (!d) return [undefined, undefined];
+  const i = d.indexOf(':');
+  return i < 0 ? [undefined, undefined] : [d.slice(0, i), d.slice(i + 1)];
+}
+
+/** Compares a layer's hashes with its descriptor digest and diffId; null when both match. */
+function digestProblem(plan: LayerPlan, blobHex: string | null, diffHex: string | null): string | null {
+  const [blobAlg, blobWant] = digestParts(plan.blobDigest);
+  const [diffAlg, diffWant] = digestParts(plan.diffId);
+  if (blobHex !== null && blobHex !== blobWant) return `blob digest mismatch: the archive says ${plan.blobDigest}, the content hashes to ${blobAlg}:${blobHex}`;
+  if (diffHex !== null && diffHex !== diffWant) return `diffId mismatch: the config says ${plan.diffId}, the uncompressed tar hashes to ${diffAlg}:${diffHex}`;
+  return null;
+}
+
+/**
+ * An uncompressed layer stored in a plain file (not behind gzip): its tree can be read by seeking, and its
+ * digests checked by hashing the file range. Null for compressed layers and sources without file offsets.
+ */
+export async function seekableLayer(src: ArchiveSource, plan: LayerPlan): Promise<SeekableLayer | null> {
+  const loc = src.location(plan.member);
+  if (!loc || process.env.STRATA_IMAGE_SEEK === '0') return null;
+  const head = loc.size > 0 ? await readHead(loc.file, loc.offset, Math.min(loc.size, 8)) : new Uint8Array(0);
+  if (detectCompression(head) !== 'none') return null;
+  // the blob digest and the diffId are the same bytes' hash: one pass checks both (when the algorithms agree)
+  if (plan.blobDigest && digestParts(plan.blobDigest)[0] !== digestParts(plan.diffId)[0]) return null;
+  return loc;
+}
+
+/**
+ * Verifies an uncompressed layer by hashing its file range once (its sha256 is both the blob digest and the
+ * diffId) on a worker thread: 1 MiB reads straight from the file, no copies to or from this thread.
+ */
+export async function verifySeekableLayer(loc: SeekableLayer, plan: LayerPlan, signal?: AbortSignal): Promise<VerifyOutcome> {
+  const [diffAlg] = digestParts(plan.diffId);
+  try {
+    const { hex, read } = await hashFileRange(loc.file, loc.offset, loc.size, diffAlg ?? 'sha256', signal);
+    if (read < loc.size) return { state: 'error', why: `truncated archive (layer blob is cut short: ${read} of ${loc.size} bytes)` };
+    const problem = digestProblem(plan, plan.blobDigest ? hex : null, hex);
+    return problem ? { state: 'mismatch', why: problem } : { state: 'verified' };
+  } catch (e) {
+    return { state: 'error', why: signal?.aborted ? 'cancelled' : `could not hash the layer (${(e as Error).message})` };
+  }
 }
 
 export interface LayerReadOptions {
   verify: boolean;
+  /** From `seekableLayer` (undefined: probe here). Its verification is the caller's (`verifySeekableLayer`). */
+  seekable?: SeekableLayer | null;
   budget: ExpansionBudget;
   signal?: AbortSignal;
   onBytes?: (compressedBytesRead: number) => void;
@@ -164,13 +247,19 @@ async function readHead(file: string, offset: number, n: number): Promise<Uint8A
 }
 
 const WINDOW = 64 * 1024;
+/**
+ * First read after seeking over a file's contents: most entries that follow a skip are either a big file (whose
+ * contents a 64 KiB window would copy only to skip them) or a run of small ones; start small and grow while the
+ * parser keeps consuming every byte.
+ */
+const SMALL_WINDOW = 16 * 1024;
 
 /**
  * An uncompressed layer in a plain file: index it by reading only headers (seeking over file contents, like
- * `tar -t`), while a worker thread hashes the whole blob for verification in parallel.
+ * `tar -t`). Verification (hashing every byte) is separate: `verifySeekableLayer`, on worker threads.
  */
 async function readUncompressedBySeeking(
-  loc: { file: string; offset: number; size: number }, plan: LayerPlan, index: number, tree: ImageTree, opts: LayerReadOptions, what: string,
+  loc: SeekableLayer, index: number, tree: ImageTree, opts: LayerReadOptions, what: string,
 ): Promise<LayerReadResult> {
   let entries = 0;
   const parser = new TarParser({ entry: (h) => { entries++; tree.addEntry(index, h); return false; } }, what);
@@ -178,10 +267,6 @@ async function readUncompressedBySeeking(
   if (opts.budget.used > opts.budget.max) {
     throw new ImageReadError(what, `expands past the ${opts.budget.max}-byte limit for the image (decompression bomb?; raise it with --max-bytes)`);
   }
-  const [diffAlg, diffHex] = plan.diffId.split(':');
-  const [blobAlg, blobHex] = plan.blobDigest ? plan.blobDigest.split(':') : [];
-  const hashing = opts.verify ? hashFileRange(loc.file, loc.offset, loc.size, diffAlg ?? 'sha256') : null;
-  hashing?.catch(() => undefined); // awaited below; avoid an unhandled rejection if the scan throws first
   // Synchronous preads: thousands of small reads through libuv's pool cost more in latency than the reads
   // themselves; the loop yields to the event loop every few hundred reads so a server stays responsive.
   const fd = openSync(loc.file, 'r');
@@ -189,15 +274,18 @@ async function readUncompressedBySeeking(
     const win = new Uint8Array(WINDOW);
     let pos = 0;
     let reads = 0;
+    let window = SMALL_WINDOW;
     while (pos < loc.size && !parser.finished) {
       const skip = parser.skippable;
       if (skip > 0) {
         const n = Math.min(skip, loc.size - pos);
         parser.skip(n);
         pos += n;
+        window = SMALL_WINDOW;
         continue;
       }
-      const want = Math.min(WINDOW, loc.size - pos);
+      const want = Math.min(window, loc.size - pos);
+      window = Math.min(window * 4, WINDOW);
       const bytesRead = readSync(fd, win, 0, want, loc.offset + pos);
       if (bytesRead === 0) break;
       parser.push(win.subarray(0, bytesRead));
@@ -213,22 +301,15 @@ async function readUncompressedBySeeking(
   }
   if (loc.size === 0) throw new ImageReadError(what, 'empty layer blob (not a tar)');
   parser.end();
-  if (hashing) {
-    const { hex } = await hashing;
-    if (blobHex && (blobAlg !== diffAlg || hex !== blobHex)) {
-      if (blobAlg === diffAlg) throw new ImageReadError(what, `blob digest mismatch: the archive says ${plan.blobDigest}, the content hashes to ${blobAlg}:${hex}`);
-    }
-    if (hex !== diffHex) throw new ImageReadError(what, `diffId mismatch: the config says ${plan.diffId}, the uncompressed tar hashes to ${diffAlg}:${hex}`);
-  }
-  return { compression: 'none', uncompressedSize: loc.size, entries };
+  return { compression: 'none', uncompressedSize: loc.size, entries, verification: null };
 }
 
 /** A compressed layer in a plain file: decompressed, hashed and parsed in a worker thread; entries indexed here. */
 async function readCompressedInWorker(
   loc: { file: string; offset: number; size: number }, plan: LayerPlan, index: number, tree: ImageTree, opts: LayerReadOptions, what: string,
 ): Promise<LayerReadResult> {
-  const [blobAlg, blobHex] = plan.blobDigest ? plan.blobDigest.split(':') : [];
-  const [diffAlg, diffHex] = plan.diffId.split(':');
+  const [blobAlg] = digestParts(plan.blobDigest);
+  const [diffAlg] = digestParts(plan.diffId);
   let r;
   try {
     r = await readLayerInWorker({
@@ -250,40 +331,38 @@ async function readCompressedInWorker(
     throw new ImageReadError(what, `${kind === 'zstd' ? 'corrupt zstd data' : 'corrupt gzip data'} (${err.message})`);
   }
   opts.budget.used += r.uncompressed;
-  if (r.blobHex !== null && r.blobHex !== blobHex) {
-    throw new ImageReadError(what, `blob digest mismatch: the archive says ${plan.blobDigest}, the content hashes to ${blobAlg}:${r.blobHex}`);
-  }
-  if (r.diffHex !== null && r.diffHex !== diffHex) {
-    throw new ImageReadError(what, `diffId mismatch: the config says ${plan.diffId}, the uncompressed tar hashes to ${diffAlg}:${r.diffHex}`);
-  }
   opts.onBytes?.(loc.size);
-  return { compression: r.compression, uncompressedSize: r.uncompressed, entries: r.entries };
+  const problem = digestProblem(plan, r.blobHex, r.diffHex);
+  const verification: VerifyOutcome | null = opts.verify ? (problem ? { state: 'mismatch', why: problem } : { state: 'verified' }) : null;
+  return { compression: r.compression, uncompressedSize: r.uncompressed, entries: r.entries, verification: verification && Promise.resolve(verification) };
+}
+
+export function layerLabel(plan: LayerPlan, index: number): string {
+  return `layer ${index} (${plan.digest.slice(0, 19)})`;
 }
 
 /** Reads layer `index` of an image into `tree`. Throws ImageReadError naming the layer on any failure. */
 export async function readLayer(src: ArchiveSource, plan: LayerPlan, index: number, tree: ImageTree, opts: LayerReadOptions): Promise<LayerReadResult> {
-  const what = `layer ${index} (${plan.digest.slice(0, 19)})`;
+  const what = layerLabel(plan, index);
+  const seekable = opts.seekable === undefined ? await seekableLayer(src, plan) : opts.seekable;
+  if (seekable) return readUncompressedBySeeking(seekable, index, tree, opts, what);
   const loc = src.location(plan.member);
   if (loc && process.env.STRATA_IMAGE_SEEK !== '0') {
-    const head = loc.size > 0 ? await readHead(loc.file, loc.offset, Math.min(loc.size, 8)) : new Uint8Array(0);
-    const kind = detectCompression(head);
-    if (kind === 'none' && (!plan.blobDigest || plan.blobDigest.split(':')[0] === plan.diffId.split(':')[0])) {
-      return readUncompressedBySeeking(loc, plan, index, tree, opts, what);
-    }
+    const kind = detectCompression(await readHead(loc.file, loc.offset, Math.min(loc.size, 8)));
     // Opt-in: on the benchmark machine (2 cores shared by many processes) decoding in worker threads measured
     // 1.5–3× slower than zlib's thread pool / the zstd process with parsing on the main thread.
     if ((kind === 'gzip' || kind === 'zstd') && process.env.STRATA_IMAGE_LAYER_WORKERS === '1' && workersAvailable()) {
       return readCompressedInWorker(loc, plan, index, tree, opts, what);
     }
   }
-  const [blobAlg, blobHex] = plan.blobDigest ? plan.blobDigest.split(':') : [];
+  const [blobAlg] = digestParts(plan.blobDigest);
   // The compressed blob's digest: hashed by a worker thread straight from the file when it can (another core),
   // else on this thread as the bytes stream past.
-  const blobInWorker = opts.verify && !!blobAlg && !!loc && workersAvailable();
+  const blobInWorker = opts.verify && !!blobAlg && !!loc && hashWorkersAvailable();
   const blobHashing = blobInWorker ? hashFileRange(loc!.file, loc!.offset, loc!.size, blobAlg!) : null;
   blobHashing?.catch(() => undefined);
   const blobHash = opts.verify && blobAlg && !blobInWorker ? createHash(blobAlg) : null;
-  const [diffAlg, diffHex] = plan.diffId.split(':');
+  const [diffAlg] = digestParts(plan.diffId);
   // The diffId hash of the decompressed bytes runs on a worker when there is one (it is the main thread's
   // biggest cost otherwise); the main thread only copies chunks over and parses headers.
   const diffRemote = opts.verify && diffAlg ? workerStreamHash(diffAlg) : null;
@@ -329,16 +408,22 @@ export async function readLayer(src: ArchiveSource, plan: LayerPlan, index: numb
     const label = compression === 'gzip' ? 'corrupt gzip data' : compression === 'zstd' ? 'corrupt zstd data' : 'unreadable';
     throw new ImageReadError(what, `${label} (${err.message})`);
   }
-  const diffGot = diffHash ? diffHash.digest('hex') : diffRemote ? await diffRemote.digest() : null;
-  if (blobHash || blobHashing) {
-    const got = blobHash ? blobHash.digest('hex') : (await blobHashing!).hex;
-    if (got !== blobHex) throw new ImageReadError(what, `blob digest mismatch: the archive says ${plan.blobDigest}, the content hashes to ${blobAlg}:${got}`);
-  }
-  if (diffGot !== null && diffGot !== diffHex) {
-    throw new ImageReadError(what, `diffId mismatch: the config says ${plan.diffId}, the uncompressed tar hashes to ${diffAlg}:${diffGot}`);
-  }
   opts.onBytes?.(counter.n);
-  return { compression, uncompressedSize: uncompressed, entries };
+  let verification: Promise<VerifyOutcome> | null = null;
+  if (opts.verify) {
+    // Both hashes are over bytes already streamed: settled now (or as soon as the worker answers).
+    verification = (async (): Promise<VerifyOutcome> => {
+      try {
+        const diffGot = diffHash ? diffHash.digest('hex') : diffRemote ? await diffRemote.digest() : null;
+        const blobGot = blobHash ? blobHash.digest('hex') : blobHashing ? (await blobHashing).hex : null;
+        const problem = digestProblem(plan, blobGot, diffGot);
+        return problem ? { state: 'mismatch', why: problem } : { state: 'verified' };
+      } catch (e) {
+        return { state: 'error', why: `could not hash the layer (${(e as Error).message})` };
+      }
+    })();
+  }
+  return { compression, uncompressedSize: uncompressed, entries, verification };
 }
 
 /** Bytes [offset, offset+length) of a layer's uncompressed tar (for reading one file back). */

@@ -20,8 +20,14 @@ export interface TarHeader {
   size: number;
   /** Offset of the entry's content in the tar stream. */
   dataOffset: number;
-  /** PAX SCHILY.xattr.* keys present (names only; values are not kept). */
-  xattrs: string[] | null;
+  /** PAX `SCHILY.xattr.*` / `LIBARCHIVE.xattr.*` records (extended attributes: capabilities, SELinux labels, …). */
+  xattrs: TarXattr[] | null;
+}
+
+export interface TarXattr {
+  name: string;
+  /** The value's bytes (a copy: never a view into a stream chunk). */
+  value: Uint8Array;
 }
 
 const BLOCK = 512;
@@ -80,7 +86,7 @@ export interface PaxOverrides {
   size?: number;
   uid?: number;
   gid?: number;
-  xattrs?: string[];
+  xattrs?: TarXattr[];
 }
 
 const latin1 = new TextDecoder('latin1');
@@ -105,7 +111,7 @@ export function parsePax(data: Uint8Array): PaxOverrides {
       else if (key === 'uid') out.uid = Number(latin1.decode(value));
       else if (key === 'gid') out.gid = Number(latin1.decode(value));
       else if (key.startsWith('SCHILY.xattr.') || key.startsWith('LIBARCHIVE.xattr.')) {
-        (out.xattrs ??= []).push(key.slice(key.indexOf('xattr.') + 6));
+        (out.xattrs ??= []).push({ name: key.slice(key.indexOf('xattr.') + 6), value: value.slice() });
       }
     }
     i += len;

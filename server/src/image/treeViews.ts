@@ -266,6 +266,7 @@ export class TreeViews {
       childCount: type === 'dir' ? state.childCount[node]! : 0,
       layerIndex: e >= 0 ? tree.eLayer.data[e]! : layerIndex,
       rawName: e >= 0 && (tree.eFlags.data[e]! & F_RAW) !== 0,
+      ...(e >= 0 && tree.xattrs.has(e) ? { xattrs: tree.entryXattrs(e) } : {}),
     };
   }
 
@@ -373,7 +374,7 @@ export class TreeViews {
     return {
       path, kind, type, size,
       mode: tree.eMode.data[e]!, uid: tree.eUid.data[e]!, gid: tree.eGid.data[e]!,
-      linkTarget: tree.linkTarget(e), whiteoutPath, rawName: (f & F_RAW) !== 0,
+      linkTarget: tree.linkTarget(e), whiteoutPath, rawName: (f & F_RAW) !== 0, xattrs: tree.entryXattrs(e),
     };
   }
 }

@@ -85,19 +85,32 @@ export class ImageSessions {
             case 'layer-failed':
               if (opened) notify({ handle: params.handle, status: 'reading', archive: opened.info, bytes, message: e.type === 'layer-failed' ? e.message : null });
               break;
+            case 'layer-verified':
+              // Verification runs on after the trees are read: the explorer shows each layer's state as it settles.
+              if (opened) {
+                const message = e.info.verification === 'verified' ? null : `layer ${e.layer} (${e.info.digest.slice(0, 19)}): ${e.info.error ?? e.info.verification}`;
+                notify({ handle: params.handle, status: session.done ? 'done' : 'reading', archive: opened.info, bytes, message });
+              }
+              break;
             default:
           }
         },
       };
       const opened = await this.openImage(file, options);
       session.opened = opened;
-      opened.done.then(
+      // 'done' once every tree is read (the explorer is fully usable); digests may still be being verified, and
+      // each layer's verification state follows in later 'done' notifications ('layer-verified' above).
+      opened.treesReady.then(
         () => {
           session.done = true;
           session.listings.clear();
           session.kept.clear();
           notify({ handle: params.handle, status: 'done', archive: opened.info, bytes, message: null });
         },
+        () => undefined, // reported through `done` below
+      );
+      opened.done.then(
+        () => undefined,
         (e: unknown) => notify({ handle: params.handle, status: 'failed', archive: opened.info, bytes, message: errorText(e) }),
       );
       return { archive: opened.info };

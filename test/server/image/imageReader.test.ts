@@ -1,5 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { openArchiveSource } from '../../../server/src/image/archiveSource';
 import { openImage } from '../../../server/src/image/imageReader';
 import type { OpenedImage } from '../../../server/src/image/imageModel';
 import { dockerSaveLegacy, makeTar, ociFiles, ociArchive, tempDir, tarOf, type ImageSpec } from './imageFixtures';
@@ -259,6 +261,21 @@ describe('image reader: formats', () => {
     await img.close();
   });
 
+  it('gzip-wrapped docker save: manifests and configs come from the one indexing pass (no re-decompression)', async () => {
+    const file = tmp.write('wrapped-once.tar.gz', dockerSaveLegacy([a], { gzipOuter: true }));
+    const src = await openArchiveSource(file, 1 << 30);
+    assert.equal(src.kind, 'gzip-tar');
+    writeFileSync(file, 'gone'); // any further decompression pass would now fail
+    const manifest = JSON.parse((await src.readSmall('manifest.json', 1 << 20)).toString()) as Array<{ Config: string; Layers: string[] }>;
+    assert.equal(manifest.length, 1);
+    const config = JSON.parse((await src.readSmall(manifest[0]!.Config, 1 << 20)).toString()) as { rootfs: { diff_ids: string[] } };
+    assert.equal(config.rootfs.diff_ids.length, 2);
+    let layerBytes = 0;
+    for await (const c of src.stream(manifest[0]!.Layers[0]!)) layerBytes += c.length; // small blobs: from memory too
+    assert.equal(layerBytes, a.layers[0]!.length);
+    await src.close();
+  });
+
   for (const compression of ['gzip', 'zstd', 'none'] as const) {
     it(`OCI archive and OCI layout directory with ${compression} layers`, async () => {
       const arch = await open(tmp.write(`oci-${compression}.tar`, ociArchive([a], { compression })));
@@ -371,5 +388,33 @@ describe('image reader: formats', () => {
     assert.equal(dir.info.format, 'oci-layout');
     await dir.close();
     void tarOf;
+  });
+});
+
+describe('image reader: extended attributes (PAX SCHILY.xattr.*)', () => {
+  const tmp = tempDir();
+  after(() => tmp.cleanup());
+
+  it('are exposed on layer changes and directory entries: text as utf8, binary values as base64', async () => {
+    const cap = '\u0001\u0000\u0000\u0002\u0020\u0000'; // a file-capability-like value: NUL bytes → base64
+    const layer = makeTar([
+      { name: 'usr/bin/ping', content: 'elf', mode: 0o755, pax: { 'SCHILY.xattr.security.capability': cap, 'SCHILY.xattr.user.note': 'héllo' } },
+      { name: 'usr/bin/plain', content: 'x' },
+    ]);
+    const upper = makeTar([{ name: 'usr/bin/ping', content: 'elf2' }]); // replaced without xattrs
+    for (const compression of ['none', 'gzip'] as const) {
+      const img = await openImage(tmp.write(`xattr-${compression}.tar`, ociArchive([{ layers: [layer, upper] }], { compression })));
+      await img.done;
+      const ping = img.layerChanges(0, 0).changes.find((c) => c.path === 'usr/bin/ping')!;
+      assert.deepEqual(ping.xattrs, [
+        { name: 'security.capability', value: Buffer.from(cap).toString('base64'), encoding: 'base64' },
+        { name: 'user.note', value: 'héllo', encoding: 'utf8' },
+      ]);
+      assert.deepEqual(img.layerChanges(0, 0).changes.find((c) => c.path === 'usr/bin/plain')!.xattrs, []);
+      assert.deepEqual(img.stat(0, 0, 'merged', 'usr/bin/ping')!.xattrs, ping.xattrs);
+      assert.equal(img.stat(0, 1, 'merged', 'usr/bin/ping')!.xattrs, undefined, 'the upper copy has none');
+      assert.deepEqual(img.layerChanges(0, 1).changes.find((c) => c.path === 'usr/bin/ping')!.xattrs, []);
+      await img.close();
+    }
   });
 });
