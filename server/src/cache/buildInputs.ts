@@ -20,6 +20,12 @@ export interface BuildInputs {
   problems: string[];
   /** Context paths excluded by .dockerignore where the walk stopped (for `ignore-changed`), capped. */
   ignoredRoots: string[];
+  /**
+   * Manifest of every context entry some COPY/ADD selected: relative path → `<type>:<mode octal>[:<sha256>|:<link>]`,
+   * once for all steps. Written into build records (the baseline names changed files from it); live predictions
+   * leave it out and ask the index for a missed step's entries instead.
+   */
+  files?: Record<string, string>;
 }
 
 export interface StepInputs {
@@ -42,7 +48,7 @@ export interface StepInputs {
   detail: StepDetail;
   /** For FROM: the reference after ARG expansion and what it resolved to (image id) when the engine was reachable. */
   base?: { ref: string; platform: string | null; digest: string | null; stageRef: number | null };
-  /** For COPY/ADD from the context: digest of the selected files and the per-file digests (relative path → digest). */
+  /** For COPY/ADD from the context: digest of the selected entries and the sources that select them. */
   sources?: SourceSnapshot;
   /** For COPY --from=<stage>: the stage index it reads. For an external image: its reference/digest in `key`. */
   fromStage?: number;
@@ -55,10 +61,14 @@ export interface StepInputs {
 }
 
 export interface SourceSnapshot {
-  /** sha256 over the sorted file entries below. */
+  /** sha256 over the sorted selected entries' `<path>\0<key>\n` lines (keys as in `BuildInputs.files`). */
   digest: string;
-  /** Relative path → `<content-sha256>:<mode>:<type>[:<link target>]` for every selected entry (dirs included). */
-  files: Record<string, string>;
+  /** The COPY/ADD sources after expansion: with `BuildInputs.files` (or the live index) they give the entries. */
+  select?: string[];
+  /** How many entries the digest covers. */
+  count?: number;
+  /** Records written before the manifest existed: relative path → key for every selected entry. */
+  files?: Record<string, string>;
 }
 
 export interface StepDetail {

@@ -17,6 +17,8 @@ export interface ComputeOptions {
   index: ContextIndex;
   resolveImage?: ImageResolver;
   signal?: AbortSignal;
+  /** Include the per-entry manifest (`BuildInputs.files`): build records need it, live predictions do not. */
+  manifest?: boolean;
 }
 
 const MAX_IGNORED_ROOTS = 10_000;
@@ -32,6 +34,10 @@ export async function computeBuildInputs(o: ComputeOptions): Promise<BuildInputs
   const steps: StepInputs[] = [];
   const stageLast: (number | null)[] = [];
   const baseDigests = new Map<string, string | null>();
+  // Everything any step selects is hashed in one request first, so the workers share the whole job.
+  const selections = ev.steps.map(contextSources).filter((x): x is string[] => x !== null);
+  await o.index.prepare(selections, o.signal);
+  const manifest: Record<string, string> | undefined = o.manifest ? {} : undefined;
 
   for (const e of ev.steps) {
     o.signal?.throwIfAborted();
@@ -101,17 +107,17 @@ export async function computeBuildInputs(o: ComputeOptions): Promise<BuildInputs
       const ck = `${e.fromImage}\0`;
       if (!baseDigests.has(ck)) baseDigests.set(ck, await (o.resolveImage?.(e.fromImage, null) ?? Promise.resolve(null)).catch(() => null));
       extra = `image:${baseDigests.get(ck) ?? e.fromImage}`;
-    } else if ((e.ins.keyword === 'COPY' || e.ins.keyword === 'ADD') && e.sources && !hasHeredoc(e)) {
-      const remote = e.sources.find((s) => /^(https?:\/\/|git@)/.test(s) || s.endsWith('.git'));
-      if (remote && e.ins.keyword === 'ADD') {
-        step.problem ??= `ADD ${remote}: BuildKit re-checks remote sources on every build`;
-      } else {
-        const sel = await o.index.digestSelection(e.sources, o.signal);
+    } else if (e.ins.keyword === 'ADD' && !hasHeredoc(e) && remoteSource(e)) {
+      step.problem ??= `ADD ${remoteSource(e)}: BuildKit re-checks remote sources on every build`;
+    } else {
+      const sources = contextSources(e);
+      if (sources) {
+        const sel = await o.index.digestSelection(sources, o.signal);
         if (sel.missing.length && !step.problem) step.problem = `${sel.missing.join(', ')}: not found in the build context (the build would fail)`;
         if (sel.problem) step.problem ??= sel.problem;
-        const digest = sel.digest;
-        step.sources = { digest, files: sel.files };
-        extra = `src:${digest}`;
+        step.sources = { digest: sel.digest, select: sources, count: sel.count };
+        if (manifest) o.index.selectionKeys(sources, manifest);
+        extra = `src:${sel.digest}`;
       }
     }
     step.chain = parentChain === null || step.problem ? null : sha(`${parentChain}\n${step.key}\n${extra}`);
@@ -128,7 +134,20 @@ export async function computeBuildInputs(o: ComputeOptions): Promise<BuildInputs
     steps,
     problems: ev.problems,
     ignoredRoots: o.index.ignoredRoots.slice(0, MAX_IGNORED_ROOTS),
+    ...(manifest ? { files: manifest } : {}),
   };
+}
+
+/** The context sources a COPY/ADD reads (not `--from`, heredocs or ADD of a URL/git source), else null. */
+function contextSources(e: EvaluatedInstruction): string[] | null {
+  if ((e.ins.keyword !== 'COPY' && e.ins.keyword !== 'ADD') || !e.sources || hasHeredoc(e)) return null;
+  if (e.fromStage !== undefined || e.fromImage) return null;
+  if (e.ins.keyword === 'ADD' && remoteSource(e)) return null;
+  return e.sources;
+}
+
+function remoteSource(e: EvaluatedInstruction): string | undefined {
+  return e.sources?.find((s) => /^(https?:\/\/|git@)/.test(s) || s.endsWith('.git'));
 }
 
 /** The context could not be walked: every build step is `unknown` with that reason (not "file not found"). */

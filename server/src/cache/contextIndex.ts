@@ -1,25 +1,27 @@
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import type { ContextFs, ContextStat } from './contextFs';
-import { DockerIgnore, cleanPath, globToRegExp, hasWildcard } from './dockerignore';
+import type { ContextFs, ContextStat, EntryType } from './contextFs';
+import type { HashResults } from './contextHashPool';
+import { DockerIgnore, cleanPath, hasWildcard } from './dockerignore';
+import { DIGEST_BYTES, HashStatus, STAT_SLOTS, TypeCode } from './fileHasher';
+import { selectSorted, subtreeRange } from './selectSources';
 
 /**
  * The build context as BuildKit would send it: every entry not excluded by .dockerignore, with lstat metadata and
- * (lazily) content digests. Digests are cached by path+size+mtime+inode, so rescans rehash only what changed; the
- * editor calls `refresh(paths)` from its file watcher and nothing else is touched.
+ * (lazily) content digests.
+ *
+ * Storage is columnar so memory stays flat with context size: per entry a path string, a few numbers in typed
+ * arrays and a 32-byte digest in one shared buffer (no object per entry, no hex strings); links and problems live in
+ * sparse maps. Per COPY/ADD only the combined digest of its selection is kept (memoised), never a per-file map.
+ *
+ * The walk lists directories only; regular files get their stat from the hashing worker's fstat when first hashed.
+ * Digests are reused while size+mtime+inode+mode stay the same: after a rescan they are re-verified with one lstat
+ * (in the workers), and the editor's file watcher calls `refresh(paths)` so that only those paths are touched.
  */
-export interface IndexEntry {
-  stat: ContextStat;
-  link?: string;
-  /** Content digest (regular files), filled on demand. */
-  digest?: string;
-  /** Why this entry's content cannot be known (unreadable, vanished, too large, special file). */
-  problem?: string;
-}
-
 export interface Selection {
   digest: string;
-  files: Record<string, string>;
+  /** Selected entries that entered the digest. */
+  count: number;
   /** Sources that matched nothing. */
   missing: string[];
   problem?: string;
@@ -28,127 +30,271 @@ export interface Selection {
 export interface IndexOptions {
   /** Files larger than this are not hashed: steps selecting them predict `unknown`. */
   maxFileBytes?: number;
-  /** Parallel hashes/stats. */
-  concurrency?: number;
   /** Largest context walked (entries); beyond it predictions are `unknown` (a Dockerfile in a home directory…). */
   maxEntries?: number;
+  /** Hashing progress: files hashed or verified so far out of those this request needs. */
+  onProgress?: (done: number, total: number) => void;
 }
 
 export const DEFAULT_MAX_ENTRIES = 500_000;
-
-/** Longest stretch of synchronous file work before yielding to the event loop. */
-const YIELD_MS = 8;
-
 export const DEFAULT_MAX_FILE_BYTES = 256 * 1024 * 1024;
 
+/** Longest stretch of synchronous walking before yielding to the event loop. */
+const YIELD_MS = 8;
+
+const F_STAT = 1; // stat columns valid
+const F_DIGEST = 2; // digest valid for that stat
+const F_CHECKED = 4; // stat confirmed since the last scan: the digest is used without another lstat
+const F_PROVISIONAL = 8; // excluded dir walked for `!` exceptions, kept only if something below is
+
+const TYPES: EntryType[] = ['file', 'file', 'dir', 'symlink', 'fifo', 'socket', 'device'];
+const CODE: Record<EntryType, number> = TypeCode;
+
+/** The columns of the previous scan, to carry digests over. */
+interface Old { byPath: Map<string, number>; type: Uint8Array; flags: Uint8Array; mode: Uint16Array; nums: Float64Array; digests: Buffer }
+
 export class ContextIndex {
-  private entries = new Map<string, IndexEntry>();
-  private sorted: string[] | null = null;
+  /** Entry number → path ('' = root); null once removed. */
+  private pathAt: (string | null)[] = [];
+  private byPath = new Map<string, number>();
+  private cap = 0;
+  private type = new Uint8Array(0);
+  private flags = new Uint8Array(0);
+  private mode = new Uint16Array(0);
+  /** size, mtimeMs, ino per entry. */
+  private nums = new Float64Array(0);
+  private digests = Buffer.alloc(0);
+  private readonly links = new Map<number, string>();
+  /** Why an entry's content cannot be known (unreadable, vanished, too large, special file). */
+  private readonly problems = new Map<number, string>();
+  private sorted: { paths: string[]; ids: Int32Array } | null = null;
+  private live = 0;
   /** Excluded paths where the walk stopped (excluded dirs count once). */
   ignoredRoots: string[] = [];
   ignore: DockerIgnore = new DockerIgnore('');
   ignoreText = '';
-  /** Problems of the walk itself (unreadable directories). */
   private readonly maxFileBytes: number;
-  private readonly concurrency: number;
   private readonly maxEntries: number;
+  private readonly onProgress?: (done: number, total: number) => void;
+  /** Files whose content was read and hashed (not those verified by lstat). */
   hashedCount = 0;
+  /** Last hashing request: files done / needed (for a status bar). */
+  progress = { done: 0, total: 0 };
   /** Selection digests by source list, dropped when a path under their roots changes (incremental predictions). */
   private readonly memo = new Map<string, { roots: string[]; result: Selection }>();
   private lastYield = 0;
 
   constructor(private readonly fs: ContextFs, opts: IndexOptions = {}) {
     this.maxFileBytes = opts.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
-    this.concurrency = opts.concurrency ?? 32;
     this.maxEntries = opts.maxEntries ?? DEFAULT_MAX_ENTRIES;
+    this.onProgress = opts.onProgress;
   }
 
-  get size(): number { return this.entries.size; }
-  get(rel: string): IndexEntry | undefined { return this.entries.get(rel); }
+  /** Live entries, root included. */
+  get size(): number { return this.live; }
 
-  /** Full walk; keeps digests of entries whose size/mtime/inode did not change. */
+  /** The entry's metadata (tests, diagnostics); stat fields are zero for a file not yet hashed. */
+  get(rel: string): { type: EntryType; stat?: ContextStat; digest?: string; link?: string; problem?: string } | undefined {
+    const i = this.byPath.get(rel);
+    if (i === undefined) return undefined;
+    return {
+      type: TYPES[this.type[i]!]!,
+      ...(this.flags[i]! & F_STAT ? { stat: this.statOf(i) } : {}),
+      ...(this.flags[i]! & F_DIGEST ? { digest: this.hexDigest(i) } : {}),
+      ...(this.links.has(i) ? { link: this.links.get(i) } : {}),
+      ...(this.problems.has(i) ? { problem: this.problems.get(i) } : {}),
+    };
+  }
+
+  private add(rel: string, type: EntryType): number {
+    if (this.pathAt.length === this.cap) this.grow(Math.max(1024, this.cap * 2));
+    const i = this.pathAt.length;
+    this.pathAt.push(rel);
+    this.byPath.set(rel, i);
+    this.type[i] = CODE[type];
+    this.flags[i] = 0;
+    this.live++;
+    return i;
+  }
+
+  private grow(cap: number): void {
+    const t = new Uint8Array(cap); t.set(this.type); this.type = t;
+    const f = new Uint8Array(cap); f.set(this.flags); this.flags = f;
+    const m = new Uint16Array(cap); m.set(this.mode); this.mode = m;
+    const n = new Float64Array(cap * 3); n.set(this.nums); this.nums = n;
+    const d = Buffer.alloc(cap * DIGEST_BYTES); d.set(this.digests); this.digests = d;
+    this.cap = cap;
+  }
+
+  private setStat(i: number, st: ContextStat): void {
+    this.type[i] = CODE[st.type];
+    this.mode[i] = st.mode;
+    this.nums[i * 3] = st.size;
+    this.nums[i * 3 + 1] = st.mtimeMs;
+    this.nums[i * 3 + 2] = st.ino;
+    this.flags[i]! |= F_STAT;
+  }
+
+  private statOf(i: number): ContextStat {
+    return { type: TYPES[this.type[i]!]!, mode: this.mode[i]!, size: this.nums[i * 3]!, mtimeMs: this.nums[i * 3 + 1]!, ino: this.nums[i * 3 + 2]! };
+  }
+
+  private sameStat(i: number, st: ContextStat): boolean {
+    return (this.flags[i]! & F_STAT) !== 0 && this.type[i] === CODE[st.type] && this.mode[i] === st.mode
+      && this.nums[i * 3] === st.size && this.nums[i * 3 + 1] === st.mtimeMs && this.nums[i * 3 + 2] === st.ino;
+  }
+
+  private hexDigest(i: number): string {
+    return this.digests.toString('hex', i * DIGEST_BYTES, (i + 1) * DIGEST_BYTES);
+  }
+
+  private async maybeYield(signal?: AbortSignal): Promise<void> {
+    if (performance.now() - this.lastYield <= YIELD_MS) return;
+    await new Promise((r) => setImmediate(r));
+    this.lastYield = performance.now();
+    signal?.throwIfAborted();
+  }
+
+  /** Full walk; keeps digests of files whose lstat turns out unchanged (verified when next needed). */
   async scan(signal?: AbortSignal): Promise<void> {
+    signal?.throwIfAborted();
     const text = (await this.fs.readText('.dockerignore')) ?? '';
-    const ignoreChanged = text !== this.ignoreText;
     this.ignoreText = text;
     this.ignore = new DockerIgnore(text);
-    const old = this.entries;
-    const next = new Map<string, IndexEntry>();
-    const ignoredRoots: string[] = [];
-    const provisional = new Set<string>();
+    this.progress = { done: 0, total: 0 };
+    const old: Old = { byPath: this.byPath, type: this.type, flags: this.flags, mode: this.mode, nums: this.nums, digests: this.digests };
+    this.reset(Math.max(1024, this.pathAt.length));
     const root = await this.fs.stat('').catch(() => null);
     if (!root || root.type !== 'dir') throw new Error('the build context is not a readable directory');
-    next.set('', { stat: root });
-    let queue: string[] = [''];
-    while (queue.length > 0) {
-      signal?.throwIfAborted();
-      const nextQueue: string[] = [];
-      await this.pool(queue, async (dir) => {
-        let names: string[];
-        try {
-          names = await this.fs.list(dir);
-        } catch (e) {
-          const entry = next.get(dir);
-          if (entry) entry.problem = `${dir || 'the context'} cannot be listed (${errCode(e)})`;
-          return;
-        }
-        for (const name of names) {
-          const rel = dir ? `${dir}/${name}` : name;
-          const excluded = this.ignore.excludes(rel);
-          let st: ContextStat;
+    this.setStat(this.add('', 'dir'), root);
+    this.fs.warmUp?.(); // start the hashing workers while the walk runs
+    const ignoredRoots: string[] = [];
+    try {
+      if (await this.walk(old, ignoredRoots, signal)) this.dropProvisional();
+    } catch (e) {
+      // A walk that failed (too many entries, aborted) leaves an empty index: nothing half-walked gets hashed.
+      this.reset(0);
+      throw e;
+    }
+    this.ignoredRoots = ignoredRoots.sort();
+  }
+
+  private reset(cap: number): void {
+    this.pathAt = [];
+    this.byPath = new Map();
+    this.live = 0;
+    this.cap = 0;
+    this.type = new Uint8Array(0);
+    this.flags = new Uint8Array(0);
+    this.mode = new Uint16Array(0);
+    this.nums = new Float64Array(0);
+    this.digests = Buffer.alloc(0);
+    if (cap) this.grow(cap);
+    this.links.clear();
+    this.problems.clear();
+    this.sorted = null;
+    this.memo.clear();
+  }
+
+  /** Breadth-first walk below the root; returns whether excluded dirs were walked provisionally. */
+  private async walk(old: Old, ignoredRoots: string[], signal: AbortSignal | undefined): Promise<boolean> {
+    let provisional = false;
+    const noPatterns = this.ignore.patterns.length === 0;
+    this.lastYield = performance.now();
+    for (let q = 0; q < this.pathAt.length; q++) {
+      // Entries are appended as found, so walking the entry list in order is a breadth-first walk.
+      if (this.type[q] !== TypeCode.dir || this.pathAt[q] === null) continue;
+      await this.maybeYield(signal);
+      const dir = this.pathAt[q]!;
+      let list;
+      try {
+        list = await this.fs.list(dir);
+      } catch (e) {
+        this.problems.set(q, `${dir || 'the context'} cannot be listed (${errCode(e)})`);
+        continue;
+      }
+      for (const d of list) {
+        const rel = dir ? `${dir}/${d.name}` : d.name;
+        const excluded = !noPatterns && this.ignore.excludes(rel);
+        let st: ContextStat | null = null;
+        // Regular files are not stat'ed here: the hashing worker's fstat gives their metadata.
+        if (d.type !== 'file' || excluded) {
           try {
             st = await this.fs.stat(rel);
           } catch (e) {
             if (errCode(e) === 'ENOENT') continue; // vanished between list and stat: it is not there
-            if (!excluded) next.set(rel, { stat: { type: 'file', mode: 0, size: 0, mtimeMs: 0, ino: 0 }, problem: `${rel} cannot be read (${errCode(e)})` });
+            if (!excluded) this.problems.set(this.add(rel, 'file'), `${rel} cannot be read (${errCode(e)})`);
             continue;
           }
-          if (excluded) {
-            ignoredRoots.push(rel);
-            if (st.type === 'dir' && this.ignore.mayIncludeBelow(rel)) {
-              // An exception may re-include something below: walk it; the dir itself is kept only if it does
-              // (the sender creates parents of what it sends).
-              next.set(rel, { stat: st });
-              provisional.add(rel);
-              nextQueue.push(rel);
-            }
-            continue;
-          }
-          const prev = old.get(rel);
-          const entry: IndexEntry = { stat: st };
-          if (prev && prev.digest && !ignoreChanged && sameFile(prev.stat, st)) entry.digest = prev.digest;
-          if (st.type === 'symlink') {
-            try { entry.link = await this.fs.readlink(rel); } catch (e) { entry.problem = `${rel}: symlink cannot be read (${errCode(e)})`; }
-          } else if (st.type === 'fifo' || st.type === 'socket' || st.type === 'device') {
-            entry.problem = `${rel} is a ${st.type}; docker build cannot send it`;
-          }
-          next.set(rel, entry);
-          if (st.type === 'dir') nextQueue.push(rel);
         }
-      });
-      queue = nextQueue;
-      if (next.size > this.maxEntries) throw new Error(`more than ${this.maxEntries} entries; not hashed (is the context folder right?)`);
-    }
-    // Excluded dirs walked for exceptions stay only when something below them was re-included.
-    if (provisional.size) {
-      const keep = new Set<string>();
-      for (const k of next.keys()) {
-        for (let i = k.lastIndexOf('/'); i > 0; i = k.lastIndexOf('/', i - 1)) {
-          const parent = k.slice(0, i);
-          if (provisional.has(parent) && !provisional.has(k)) keep.add(parent);
+        if (excluded) {
+          ignoredRoots.push(rel);
+          if (st!.type === 'dir' && this.ignore.mayIncludeBelow(rel)) {
+            // An exception may re-include something below: walk it; the dir itself is kept only if it does
+            // (the sender creates parents of what it sends).
+            const i = this.add(rel, 'dir');
+            this.setStat(i, st!);
+            this.flags[i]! |= F_PROVISIONAL;
+            provisional = true;
+          }
+          continue;
+        }
+        const i = this.add(rel, st ? st.type : 'file');
+        if (st) this.setStat(i, st);
+        else {
+          // Carry over a digest from the previous scan; the next hash request verifies it with an lstat.
+          const o = old.byPath.get(rel);
+          if (o !== undefined && (old.flags[o]! & F_DIGEST) && old.type[o] === TypeCode.file) {
+            this.type[i] = TypeCode.file;
+            this.mode[i] = old.mode[o]!;
+            this.nums.set(old.nums.subarray(o * 3, o * 3 + 3), i * 3);
+            this.digests.set(old.digests.subarray(o * DIGEST_BYTES, (o + 1) * DIGEST_BYTES), i * DIGEST_BYTES);
+            this.flags[i] = F_STAT | F_DIGEST;
+          }
+        }
+        if (st?.type === 'symlink') {
+          try { this.links.set(i, await this.fs.readlink(rel)); } catch (e) { this.problems.set(i, `${rel}: symlink cannot be read (${errCode(e)})`); }
+        } else if (st && st.type !== 'dir' && st.type !== 'file') {
+          this.problems.set(i, `${rel} is a ${st.type}; docker build cannot send it`);
         }
       }
-      for (const d of provisional) if (!keep.has(d)) next.delete(d);
+      if (this.live > this.maxEntries) throw new Error(`more than ${this.maxEntries} entries; not hashed (is the context folder right?)`);
     }
-    this.entries = next;
+    return provisional;
+  }
+
+  /** Excluded dirs walked for exceptions stay only when something below them was re-included. */
+  private dropProvisional(): void {
+    // Kept: a provisional dir with a kept (non-provisional) entry below it, and that dir's provisional ancestors.
+    const keep = new Set<string>();
+    for (let i = 0; i < this.pathAt.length; i++) {
+      const p = this.pathAt[i];
+      if (p === null || p === '' || (this.flags[i]! & F_PROVISIONAL)) continue;
+      for (let k = p.lastIndexOf('/'); k > 0; k = p.lastIndexOf('/', k - 1)) keep.add(p.slice(0, k));
+    }
+    for (let i = 0; i < this.pathAt.length; i++) {
+      const p = this.pathAt[i];
+      if (p !== null && (this.flags[i]! & F_PROVISIONAL) && !keep.has(p)) this.remove(i);
+      else if (p !== null) this.flags[i]! &= ~F_PROVISIONAL;
+    }
+  }
+
+  private remove(i: number): void {
+    const p = this.pathAt[i];
+    if (p === null || p === undefined) return;
+    this.pathAt[i] = null;
+    this.byPath.delete(p);
+    this.type[i] = 0;
+    this.flags[i] = 0;
+    this.links.delete(i);
+    this.problems.delete(i);
+    this.live--;
     this.sorted = null;
-    this.memo.clear();
-    this.ignoredRoots = ignoredRoots.sort();
   }
 
   /**
    * Incremental update from a file watcher: re-stats only the given paths (a directory is rescanned below).
-   * Returns false when a full scan is needed instead (.dockerignore changed).
+   * Returns false when a full scan is needed instead (.dockerignore changed, a new directory).
    */
   async refresh(paths: string[], signal?: AbortSignal): Promise<boolean> {
     for (const p of paths) {
@@ -162,31 +308,59 @@ export class ContextIndex {
         this.removeTree(rel);
         continue;
       }
-      const prev = this.entries.get(rel);
-      if (!prev) this.sorted = null;
-      const entry: IndexEntry = { stat: st };
-      if (prev?.digest && sameFile(prev.stat, st)) entry.digest = prev.digest;
-      if (st.type === 'symlink') entry.link = await this.fs.readlink(rel).catch(() => undefined);
-      else if (st.type !== 'file' && st.type !== 'dir') entry.problem = `${rel} is a ${st.type}; docker build cannot send it`;
-      this.entries.set(rel, entry);
-      if (st.type === 'dir' && prev?.stat.type !== 'dir') return false;
+      let i = this.byPath.get(rel);
+      const wasDir = i !== undefined && this.type[i] === TypeCode.dir;
+      if (i === undefined) {
+        i = this.add(rel, st.type);
+        this.sorted = null;
+      }
+      const keep = (this.flags[i]! & F_DIGEST) !== 0 && this.sameStat(i, st);
+      this.flags[i]! &= ~(F_DIGEST | F_CHECKED);
+      this.setStat(i, st);
+      if (keep) this.flags[i]! |= F_DIGEST | F_CHECKED;
+      this.links.delete(i);
+      this.problems.delete(i);
+      if (st.type === 'symlink') {
+        const link = await this.fs.readlink(rel).catch(() => undefined);
+        if (link !== undefined) this.links.set(i, link); else this.problems.set(i, `${rel}: symlink cannot be read`);
+      } else if (st.type !== 'file' && st.type !== 'dir') this.problems.set(i, `${rel} is a ${st.type}; docker build cannot send it`);
+      if (st.type === 'dir' && !wasDir) return false;
       // Make sure the parents exist in the index (a new file in a new dir).
       const parent = rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '';
-      if (!this.entries.has(parent)) return false;
+      if (!this.byPath.has(parent)) return false;
     }
     return true;
   }
 
   private removeTree(rel: string): void {
-    if (!this.entries.delete(rel)) return;
-    for (const k of this.paths()) if (k.startsWith(rel + '/')) this.entries.delete(k);
-    this.sorted = null;
+    const i = this.byPath.get(rel);
+    if (i === undefined) return;
+    const { ids } = this.order();
+    const [lo, hi] = this.subtreeRange(rel);
+    const below = Array.from(ids.subarray(lo, hi));
+    this.remove(i);
+    for (const k of below) this.remove(k);
+  }
+
+  /** Entry numbers and paths in path order (root excluded), rebuilt after additions/removals. */
+  private order(): { paths: string[]; ids: Int32Array } {
+    if (this.sorted) return this.sorted;
+    const paths: string[] = [];
+    for (const p of this.pathAt) if (p) paths.push(p);
+    paths.sort();
+    const ids = new Int32Array(paths.length);
+    for (let k = 0; k < paths.length; k++) ids[k] = this.byPath.get(paths[k]!)!;
+    this.sorted = { paths, ids };
+    return this.sorted;
   }
 
   /** Sorted entry paths (root excluded). */
   paths(): string[] {
-    if (!this.sorted) this.sorted = [...this.entries.keys()].filter((k) => k !== '').sort();
-    return this.sorted;
+    return this.order().paths;
+  }
+
+  private subtreeRange(dir: string): [number, number] {
+    return subtreeRange(this.order().paths, dir);
   }
 
   /**
@@ -194,51 +368,105 @@ export class ContextIndex {
    * Go filepath.Match pattern per segment. `missing` lists sources that match nothing (the build would fail).
    */
   select(sources: string[]): { paths: string[]; missing: string[] } {
-    const all = this.paths();
-    const picked = new Set<string>();
-    const missing: string[] = [];
-    for (const src of sources) {
-      const clean = cleanPath(src);
-      let roots: string[];
-      if (clean === '.') roots = [''];
-      else if (hasWildcard(clean)) {
-        const segs = clean.split('/');
-        const res = segs.map(globToRegExp);
-        roots = all.filter((p) => {
-          const ps = p.split('/');
-          return ps.length === segs.length && ps.every((s, i) => res[i]!.test(s));
-        });
-      } else roots = this.entries.has(clean) ? [clean] : [];
-      if (roots.length === 0) { missing.push(src); continue; }
-      for (const r of roots) {
-        if (r === '') { for (const p of all) picked.add(p); continue; }
-        picked.add(r);
-        if (this.entries.get(r)?.stat.type === 'dir') for (const p of subtree(all, r)) picked.add(p);
-      }
-    }
-    return { paths: [...picked].sort(), missing };
+    const { positions, missing } = this.selectPositions(sources);
+    const all = this.order().paths;
+    return { paths: positions.map((k) => all[k]!), missing };
   }
 
-  /** Content digests for the given paths (hashing what is not cached), bounded parallelism, cancellable. */
-  async ensureDigests(paths: string[], signal?: AbortSignal): Promise<void> {
-    const todo = paths.filter((p) => {
-      const e = this.entries.get(p);
-      return e && e.stat.type === 'file' && !e.digest && !e.problem;
+  /** Sorted positions (into `order()`) of the selected entries. */
+  private selectPositions(sources: string[]): { positions: number[]; missing: string[] } {
+    const { paths, ids } = this.order();
+    return selectSorted(paths, (pos) => this.type[ids[pos]!] === TypeCode.dir, sources);
+  }
+
+  /** Content digests for the selected entries (hashing what is not cached), in the workers, cancellable. */
+  private async ensureDigests(idsToCheck: Iterable<number>, signal?: AbortSignal): Promise<void> {
+    const todo: number[] = [];
+    for (const i of idsToCheck) {
+      if (this.type[i] !== TypeCode.file || this.problems.has(i)) continue;
+      const f = this.flags[i]!;
+      if ((f & F_DIGEST) && (f & F_CHECKED)) continue;
+      if ((f & F_STAT) && !(f & F_DIGEST) && this.nums[i * 3]! > this.maxFileBytes) {
+        this.problems.set(i, this.tooLarge(i));
+        continue;
+      }
+      todo.push(i);
+    }
+    if (todo.length === 0) return;
+    this.progress = { done: 0, total: todo.length };
+    const rels = todo.map((i) => this.pathAt[i]!);
+    const prev = new Float64Array(todo.length * STAT_SLOTS);
+    let knownBytes: number | undefined = 0;
+    todo.forEach((i, k) => {
+      if (knownBytes !== undefined) knownBytes = this.flags[i]! & F_STAT ? knownBytes + this.nums[i * 3]! : undefined;
+      const at = k * STAT_SLOTS;
+      // Only a digest that may still be valid is worth an lstat first; else hash outright (fstat gives the stat).
+      if (!(this.flags[i]! & F_DIGEST)) { prev[at] = NaN; return; }
+      prev[at] = this.type[i]!;
+      prev[at + 1] = this.mode[i]!;
+      prev[at + 2] = this.nums[i * 3]!;
+      prev[at + 3] = this.nums[i * 3 + 1]!;
+      prev[at + 4] = this.nums[i * 3 + 2]!;
     });
-    await this.pool(todo, async (p) => {
-      const e = this.entries.get(p)!;
-      if (e.stat.size > this.maxFileBytes) {
-        e.problem = `${p} is ${e.stat.size} bytes, over the ${this.maxFileBytes}-byte hashing limit`;
-        return;
-      }
-      try {
-        e.digest = await this.fs.hash(p, signal, e.stat.size);
-        this.hashedCount++;
-      } catch (err) {
-        if (signal?.aborted) throw err;
-        e.problem = errCode(err) === 'ENOENT' ? `${p} vanished while it was being read` : `${p} cannot be read (${errCode(err)})`;
-      }
-    }, signal);
+    const res = await this.fs.hashFiles({
+      rels, prev, maxFileBytes: this.maxFileBytes, knownBytes, signal,
+      onProgress: (done) => { this.progress = { done, total: todo.length }; this.onProgress?.(done, todo.length); },
+    });
+    // What was done before an abort is kept: the next request continues from there.
+    for (let k = 0; k < todo.length; k++) {
+      if (res.status[k] === HashStatus.cancelled) continue;
+      const slow = this.apply(todo[k]!, res, k);
+      if (slow) await slow;
+    }
+    signal?.throwIfAborted();
+  }
+
+  /** Records one file's hash result; returns a promise only when the entry must be re-classified (rare). */
+  private apply(i: number, res: HashResults, k: number): Promise<void> | undefined {
+    const rel = this.pathAt[i]!;
+    const status = res.status[k];
+    if (status === HashStatus.error) {
+      const code = res.errors.get(k) ?? 'EIO';
+      this.flags[i]! &= ~(F_DIGEST | F_CHECKED);
+      if (code === 'ELOOP' || code === 'ENXIO' || code === 'ENOTDIR') return this.reclassify(i, rel, code);
+      this.problems.set(i, code === 'ENOENT' ? `${rel} vanished while it was being read` : `${rel} cannot be read (${code})`);
+      return undefined;
+    }
+    const s = k * STAT_SLOTS;
+    const keep = this.flags[i]! & (F_DIGEST | F_CHECKED);
+    this.type[i] = res.stats[s]!;
+    this.mode[i] = res.stats[s + 1]!;
+    this.nums.set(res.stats.subarray(s + 2, s + 5), i * 3);
+    this.flags[i] = F_STAT;
+    if (status === HashStatus.same) { this.flags[i]! |= keep | F_CHECKED; return undefined; }
+    if (status === HashStatus.ok) {
+      this.digests.set(res.digests.subarray(k * DIGEST_BYTES, (k + 1) * DIGEST_BYTES), i * DIGEST_BYTES);
+      this.flags[i]! |= F_DIGEST | F_CHECKED;
+      this.hashedCount++;
+    } else if (status === HashStatus.tooLarge) {
+      this.problems.set(i, this.tooLarge(i));
+    } else {
+      const type = TYPES[this.type[i]!]!;
+      this.problems.set(i, type === 'fifo' || type === 'socket' || type === 'device'
+        ? `${rel} is a ${type}; docker build cannot send it` : `${rel} changed (now a ${type}) while it was being read`);
+    }
+    return undefined;
+  }
+
+  /** A file replaced since the walk (by a symlink, a socket…): classified as the walk would have. */
+  private async reclassify(i: number, rel: string, code: string): Promise<void> {
+    const st = await this.fs.stat(rel).catch(() => null);
+    if (st && st.type === 'symlink') {
+      this.setStat(i, st);
+      const link = await this.fs.readlink(rel).catch(() => undefined);
+      if (link !== undefined) { this.links.set(i, link); return; }
+    }
+    if (st && st.type !== 'file' && st.type !== 'dir') { this.setStat(i, st); this.problems.set(i, `${rel} is a ${st.type}; docker build cannot send it`); return; }
+    this.problems.set(i, `${rel} cannot be read (${code})`);
+  }
+
+  private tooLarge(i: number): string {
+    return `${this.pathAt[i]} is ${this.nums[i * 3]} bytes, over the ${this.maxFileBytes}-byte hashing limit`;
   }
 
   private forget(rel: string): void {
@@ -248,28 +476,49 @@ export class ContextIndex {
   }
 
   /**
+   * Hashes, in one request, everything the given COPY/ADD source lists select (so both workers share the whole
+   * job instead of one step at a time). Later `digestSelection` calls find the digests cached.
+   */
+  async prepare(sourceLists: string[][], signal?: AbortSignal): Promise<void> {
+    const todo = new Set<number>();
+    const { ids } = this.order();
+    for (const sources of sourceLists) {
+      if (this.memo.has(JSON.stringify(sources))) continue;
+      for (const pos of this.selectPositions(sources).positions) todo.add(ids[pos]!);
+    }
+    await this.ensureDigests(todo, signal);
+  }
+
+  /**
    * What a COPY/ADD's sources contribute to its cache key: a digest over the selected entries (path, type, mode,
-   * content or link target), the per-entry keys, and the first problem. Memoised until a path below it changes.
+   * content or link target), how many there are, and the first problem. Memoised until a path below it changes.
    */
   async digestSelection(sources: string[], signal?: AbortSignal): Promise<Selection> {
     const key = JSON.stringify(sources);
     const hit = this.memo.get(key);
     if (hit) return hit.result;
-    const sel = this.select(sources);
-    await this.ensureDigests(sel.paths, signal);
-    const files: Record<string, string> = {};
+    const sel = this.selectPositions(sources);
+    const { paths: all, ids } = this.order();
+    await this.ensureDigests(sel.positions.map((pos) => ids[pos]!), signal);
     const h = createHash('sha256');
     let problem: string | undefined;
-    for (const p of sel.paths) {
-      const k = this.entryKey(p);
+    let count = 0;
+    // Lines are batched into one string per ~64 kB: one hash update per entry costs more than the hashing.
+    let chunk = '';
+    for (const pos of sel.positions) {
+      const i = ids[pos]!;
+      const p = all[pos]!;
+      const k = this.keyOf(i);
       if (k === null) {
-        problem ??= this.problemOf(p) ?? `${p} cannot be read`;
+        problem ??= this.problems.get(i) ?? `${p} cannot be read`;
         continue;
       }
-      files[p] = k;
-      h.update(`${p}\0${k}\n`);
+      count++;
+      chunk += `${p}\0${k}\n`;
+      if (chunk.length > 65536) { h.update(chunk); chunk = ''; }
     }
-    const result: Selection = { digest: h.digest('hex'), files, missing: sel.missing, ...(problem ? { problem } : {}) };
+    h.update(chunk);
+    const result: Selection = { digest: h.digest('hex'), count, missing: sel.missing, ...(problem ? { problem } : {}) };
     const roots = sources.map((src) => {
       const segs = cleanPath(src).split('/');
       const fixed = segs.findIndex(hasWildcard);
@@ -280,57 +529,43 @@ export class ContextIndex {
     return result;
   }
 
+  /**
+   * Per-entry keys of a selection (path → key), for the build record's manifest and for naming the changed files of
+   * a missed step. Built on demand only (predictions keep just the selection digests), from the digests already
+   * computed by `digestSelection`; entries without one are left out.
+   */
+  selectionKeys(sources: readonly string[], into: Record<string, string> = {}): Record<string, string> {
+    const sel = this.selectPositions(sources as string[]);
+    const { paths: all, ids } = this.order();
+    const out = into;
+    for (const pos of sel.positions) {
+      const k = this.keyOf(ids[pos]!);
+      if (k !== null) out[all[pos]!] = k;
+    }
+    return out;
+  }
+
   /** The digest line for one entry: content and metadata that BuildKit's contenthash covers (not mtimes). */
   entryKey(p: string): string | null {
-    const e = this.entries.get(p);
-    if (!e || e.problem) return null;
-    const mode = e.stat.mode.toString(8);
-    switch (e.stat.type) {
-      case 'file': return e.digest ? `file:${mode}:${e.digest}` : null;
-      case 'dir': return `dir:${mode}`;
-      case 'symlink': return `symlink:${mode}:${e.link ?? ''}`;
+    const i = this.byPath.get(p);
+    return i === undefined ? null : this.keyOf(i);
+  }
+
+  private keyOf(i: number): string | null {
+    if (this.problems.has(i)) return null;
+    const mode = this.mode[i]!.toString(8);
+    switch (this.type[i]) {
+      case TypeCode.file: return this.flags[i]! & F_DIGEST ? `file:${mode}:${this.hexDigest(i)}` : null;
+      case TypeCode.dir: return `dir:${mode}`;
+      case TypeCode.symlink: return `symlink:${mode}:${this.links.get(i) ?? ''}`;
       default: return null;
     }
   }
 
   problemOf(p: string): string | undefined {
-    return this.entries.get(p)?.problem;
+    const i = this.byPath.get(p);
+    return i === undefined ? undefined : this.problems.get(i);
   }
-
-  private async pool<T>(items: T[], fn: (t: T) => Promise<void>, signal?: AbortSignal): Promise<void> {
-    let next = 0;
-    const worker = async () => {
-      while (next < items.length) {
-        signal?.throwIfAborted();
-        // Sync-backed file systems resolve at once: give the event loop (LSP requests, cancellation) a turn.
-        if (performance.now() - this.lastYield > YIELD_MS) {
-          this.lastYield = performance.now();
-          await new Promise((r) => setImmediate(r));
-          signal?.throwIfAborted();
-          if (next >= items.length) break; // another worker took the rest meanwhile
-        }
-        await fn(items[next++]!);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(this.concurrency, items.length) }, worker));
-  }
-}
-
-function subtree(sorted: string[], dir: string): string[] {
-  const prefix = dir + '/';
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (sorted[mid]! < prefix) lo = mid + 1; else hi = mid;
-  }
-  const out: string[] = [];
-  for (let i = lo; i < sorted.length && sorted[i]!.startsWith(prefix); i++) out.push(sorted[i]!);
-  return out;
-}
-
-function sameFile(a: ContextStat, b: ContextStat): boolean {
-  return a.type === b.type && a.size === b.size && a.mtimeMs === b.mtimeMs && a.ino === b.ino && a.mode === b.mode;
 }
 
 export function errCode(e: unknown): string {

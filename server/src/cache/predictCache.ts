@@ -1,5 +1,9 @@
 import type { BuildRecord } from '../build/buildRecord';
 import { BUILD_INPUTS_VERSION, type BuildInputs, type StepInputs } from './buildInputs';
+import { selectFromManifest } from './selectSources';
+
+/** The live side's per-entry keys of a selection (ContextIndex.selectionKeys), when the snapshot has no manifest. */
+export type SelectionKeys = (sources: readonly string[]) => Record<string, string>;
 
 /** `strata predict --json` shapes (../shared/contract.md); extra fields are ours. */
 export type CacheOutcome = 'hit' | 'miss' | 'unknown' | 'skipped';
@@ -46,7 +50,7 @@ interface Status { cache: CacheOutcome; reason: PredictionReason; baselineStep?:
  * hit and its chain key is in the baseline (= BuildKit's cache of that build); the first cause of a miss is named by
  * diffing the step against the baseline step that followed the same parent. Pure.
  */
-export function predictCache(current: BuildInputs, baseline: BuildRecord | null, notice?: string): Prediction {
+export function predictCache(current: BuildInputs, baseline: BuildRecord | null, notice?: string, currentKeys?: SelectionKeys): Prediction {
   const base = baseline && isInputs(baseline.inputs) ? baseline.inputs : null;
   const baseNotice = baseline && !base ? 'the last build record has no usable cache snapshot; build again with Strata' : notice;
   const ran = base && baseline ? ranSteps(base, baseline) : [];
@@ -171,8 +175,9 @@ export function predictCache(current: BuildInputs, baseline: BuildRecord | null,
   }
 
   function fileCause(was: StepInputs, s: StepInputs): PredictionReason {
-    const A = was.sources!.files;
-    const B = s.sources!.files;
+    const A = entriesOf(base!, was);
+    const B = entriesOf(current, s, currentKeys);
+    if (!A || !B) return { code: 'file-changed', message: 'the selected files changed since the last build' };
     const changed: string[] = [];
     const meta: string[] = [];
     const added: string[] = [];
@@ -254,9 +259,19 @@ function explain(s: StepInputs, st: Status): string[] {
     lines.push(`- environment: ${env.length ? env.join(', ') : '(none)'}`);
     lines.push(`- workdir ${s.detail.workdir}, user ${s.detail.user || 'root'}, shell ${s.detail.shell}`);
   }
-  if (s.sources) lines.push(`- content of ${Object.keys(s.sources.files).length} selected context entries (after .dockerignore; content, mode, link targets, not mtimes): ${s.sources.digest.slice(0, 12)}`);
+  if (s.sources) lines.push(`- content of ${s.sources.count ?? Object.keys(s.sources.files ?? {}).length} selected context entries (after .dockerignore; content, mode, link targets, not mtimes): ${s.sources.digest.slice(0, 12)}`);
   if (s.fromStage !== undefined) lines.push(`- the output of stage ${s.fromStage}`);
   return lines;
+}
+
+/** A step's selected entries (path → key): from a legacy per-step map, the snapshot's manifest, or the live index. */
+function entriesOf(inputs: BuildInputs, s: StepInputs, live?: SelectionKeys): Record<string, string> | null {
+  const src = s.sources;
+  if (!src) return null;
+  if (src.files) return src.files;
+  if (!src.select) return null;
+  if (inputs.files) return selectFromManifest(inputs.files, src.select);
+  return live ? live(src.select) : null;
 }
 
 function ranSteps(inputs: BuildInputs, record: BuildRecord): StepInputs[] {

@@ -44,7 +44,7 @@ export async function snapshotBuildInputs(opts: SnapshotOptions): Promise<BuildI
   }
   const inputs = await computeBuildInputs({
     dockerfile, context, dockerfileText: text, target: opts.target, buildArgs: opts.buildArgs, index,
-    resolveImage: opts.resolveImage ?? dockerImageResolver(), signal: opts.signal,
+    resolveImage: opts.resolveImage ?? dockerImageResolver(), signal: opts.signal, manifest: true,
   });
   for (const p of problems) markContextProblem(inputs, p);
   return inputs;

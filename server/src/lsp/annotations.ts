@@ -20,8 +20,9 @@ import {
 
 /**
  * Per-instruction cache predictions for open Dockerfiles, shown as CodeLens or inlay hints with a hover explanation.
- * Hashing runs here, in the server process: one ContextIndex per build context, refreshed incrementally from the
- * client's file watcher (only changed paths are re-stat'ed/re-hashed), recomputation debounced and cancellable.
+ * One ContextIndex per build context, walked here and hashed in worker threads (cache/contextHashPool.ts), refreshed
+ * incrementally from the client's file watcher (only changed paths are re-stat'ed/re-hashed), recomputation
+ * debounced and cancellable (a newer document version or setting aborts the running one, workers included).
  */
 type Mode = 'codelens' | 'inlayHints' | 'off';
 
@@ -142,7 +143,8 @@ export class PredictionAnnotations {
     hit?.abort.abort();
     const abort = new AbortController();
     const promise = this.compute(doc, file, abort.signal).then((r) => {
-      if (r) void this.connection.sendNotification(PredictionChangedNotification, { uri: doc.uri, summary: r.summary, baseline: r.baseline, target: r.target });
+      // A cancelled computation is stale: telling the client about it could overwrite a newer summary.
+      if (r && !abort.signal.aborted) void this.connection.sendNotification(PredictionChangedNotification, { uri: doc.uri, summary: r.summary, baseline: r.baseline, target: r.target });
       return r;
     }, (e) => {
       if (!abort.signal.aborted) this.log(`prediction for ${file} failed: ${(e as Error)?.message ?? e}`);
@@ -167,7 +169,9 @@ export class PredictionAnnotations {
     let busyShown = false;
     const busy = setInterval(() => {
       busyShown = true;
-      void this.connection.sendNotification(BusyNotification, { text: `Hashing build context (${entry!.index.size} entries)…`, tooltip: context });
+      const { done, total } = entry!.index.progress;
+      const text = total > 0 ? `Hashing build context: ${done}/${total} files…` : `Walking build context (${entry!.index.size} entries)…`;
+      void this.connection.sendNotification(BusyNotification, { text, tooltip: context });
     }, 500);
     let inputs: BuildInputs;
     try {
@@ -193,7 +197,9 @@ export class PredictionAnnotations {
     const loaded = this.stateDir
       ? await loadLatestBuildRecord(this.stateDir, { dockerfile: file, context, target: choice.target })
       : { record: null, notice: 'no baseline: build once with Strata: Build Image' };
-    const prediction = predictCache(inputs, loaded.record, loaded.notice);
+    // The snapshot keeps only per-step digests; a missed COPY's changed files are read from the index on demand.
+    const index = entry.index;
+    const prediction = predictCache(inputs, loaded.record, loaded.notice, (sources) => index.selectionKeys(sources));
     const stages = parseDockerfileModel(doc.getText()).stages.map((s, i) => s.name ?? String(i));
     return { ...prediction, context, buildArgs: choice.buildArgs, stages };
   }

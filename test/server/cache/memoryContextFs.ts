@@ -1,6 +1,8 @@
 // An in-memory build context for the cache model's unit tests (the real one is exercised by test/engine/cache*.test.ts).
 import { createHash } from 'node:crypto';
 import type { ContextFs, ContextStat, EntryType } from '../../../server/src/cache/contextFs';
+import { HashResults } from '../../../server/src/cache/contextHashPool';
+import { DIGEST_BYTES, HashStatus, STAT_SLOTS, TypeCode } from '../../../server/src/cache/fileHasher';
 
 export interface MemEntry { type?: EntryType; content?: string; mode?: number; link?: string; mtimeMs?: number; size?: number; error?: string }
 
@@ -37,31 +39,48 @@ export class MemoryContext {
 
   fs(): ContextFs {
     const err = (code: string) => Object.assign(new Error(code), { code });
+    const stat = (rel: string): ContextStat => {
+      if (rel === '') return { type: 'dir', mode: 0o755, size: 0, mtimeMs: 0, ino: 0 };
+      const e = this.entries.get(rel);
+      if (!e) throw err('ENOENT');
+      const type = this.typeOf(e);
+      return { type, mode: e.mode ?? (type === 'dir' ? 0o755 : 0o644), size: e.size ?? Buffer.byteLength(e.content ?? ''), mtimeMs: e.mtimeMs ?? 0, ino: this.inos.get(rel) ?? 0 };
+    };
     return {
       list: async (rel) => {
         if (rel && this.entries.get(rel)?.error) throw err(this.entries.get(rel)!.error!);
         const prefix = rel ? rel + '/' : '';
-        return [...this.entries.keys()].filter((k) => k.startsWith(prefix) && k !== rel && !k.slice(prefix.length).includes('/')).map((k) => k.slice(prefix.length));
+        return [...this.entries.keys()].filter((k) => k.startsWith(prefix) && k !== rel && !k.slice(prefix.length).includes('/'))
+          // Like d_type: the listing says what each entry is.
+          .map((k) => ({ name: k.slice(prefix.length), type: this.typeOf(this.entries.get(k)!) }));
       },
-      stat: async (rel): Promise<ContextStat> => {
-        if (rel === '') return { type: 'dir', mode: 0o755, size: 0, mtimeMs: 0, ino: 0 };
-        const e = this.entries.get(rel);
-        if (!e) throw err('ENOENT');
-        const type = this.typeOf(e);
-        return { type, mode: e.mode ?? (type === 'dir' ? 0o755 : 0o644), size: e.size ?? Buffer.byteLength(e.content ?? ''), mtimeMs: e.mtimeMs ?? 0, ino: this.inos.get(rel) ?? 0 };
-      },
+      stat: async (rel) => stat(rel),
       readlink: async (rel) => {
         const e = this.entries.get(rel);
         if (!e || e.link === undefined) throw err('EINVAL');
         return e.link;
       },
-      hash: async (rel, signal) => {
-        signal?.throwIfAborted();
-        const e = this.entries.get(rel);
-        if (!e) throw err('ENOENT');
-        if (e.error && this.typeOf(e) === 'file') throw err(e.error);
-        this.hashes++;
-        return createHash('sha256').update(e.content ?? '').digest('hex');
+      // The same contract as the worker pool: one result slot per file, `same` when the lstat equals `prev`.
+      hashFiles: async (req) => {
+        const out = new HashResults(req.rels.length);
+        for (let k = 0; k < req.rels.length; k++) {
+          if (req.signal?.aborted) break;
+          const rel = req.rels[k]!;
+          const e = this.entries.get(rel);
+          if (!e) { out.status[k] = HashStatus.error; out.errors.set(k, 'ENOENT'); continue; }
+          const st = stat(rel);
+          const at = k * STAT_SLOTS;
+          out.stats.set([TypeCode[st.type], st.mode, st.size, st.mtimeMs, st.ino], at);
+          if (req.prev && !Number.isNaN(req.prev[at]) && out.stats.subarray(at, at + STAT_SLOTS).every((v, j) => v === req.prev![at + j])) { out.status[k] = HashStatus.same; continue; }
+          if (st.type !== 'file') { out.status[k] = HashStatus.notFile; continue; }
+          if (e.error) { out.status[k] = HashStatus.error; out.errors.set(k, e.error); continue; }
+          if (st.size > req.maxFileBytes) { out.status[k] = HashStatus.tooLarge; continue; }
+          this.hashes++;
+          out.digests.set(createHash('sha256').update(e.content ?? '').digest(), k * DIGEST_BYTES);
+          out.status[k] = HashStatus.ok;
+        }
+        req.onProgress?.(req.rels.length);
+        return out;
       },
       readText: async (rel) => this.entries.get(rel)?.content ?? null,
     };

@@ -3,19 +3,21 @@ import * as assert from 'node:assert/strict';
 import type { BuildRecord } from '../../../server/src/build/buildRecord';
 import type { BuildInputs } from '../../../server/src/cache/buildInputs';
 import { computeBuildInputs, markContextProblem, type ImageResolver } from '../../../server/src/cache/computeBuildInputs';
+import { HashResults } from '../../../server/src/cache/contextHashPool';
 import { ContextIndex } from '../../../server/src/cache/contextIndex';
+import { HashStatus } from '../../../server/src/cache/fileHasher';
 import { predictCache, type Prediction } from '../../../server/src/cache/predictCache';
 import { crlf } from '../../support/paths';
 import { MemoryContext, type MemEntry } from './memoryContextFs';
 
 interface Opts { args?: Record<string, string>; target?: string | null; resolve?: ImageResolver; maxFileBytes?: number }
 
-async function snapshot(ctx: MemoryContext, dockerfile: string, o: Opts = {}, index?: ContextIndex): Promise<BuildInputs> {
+async function snapshot(ctx: MemoryContext, dockerfile: string, o: Opts = {}, index?: ContextIndex, manifest = true): Promise<BuildInputs> {
   const idx = index ?? new ContextIndex(ctx.fs(), { maxFileBytes: o.maxFileBytes });
   await idx.scan();
   return computeBuildInputs({
     dockerfile: '/ctx/Dockerfile', context: '/ctx', dockerfileText: dockerfile, target: o.target ?? null,
-    buildArgs: o.args ?? {}, index: idx, resolveImage: o.resolve ?? (async (ref) => `sha256:${ref.length}`),
+    buildArgs: o.args ?? {}, index: idx, resolveImage: o.resolve ?? (async (ref) => `sha256:${ref.length}`), manifest,
   });
 }
 
@@ -32,7 +34,12 @@ async function scenario(files: Record<string, string | MemEntry>, v1: string, ch
   const ctx = new MemoryContext(files);
   const base = await snapshot(ctx, v1, o1);
   change(ctx);
-  return predictCache(await snapshot(ctx, v2, o2), record(base));
+  // The baseline carries its manifest (as build records do); the current side is asked of the live index, as the
+  // language server does.
+  const idx = new ContextIndex(ctx.fs(), { maxFileBytes: o2.maxFileBytes });
+  const current = await snapshot(ctx, v2, o2, idx, false);
+  assert.equal(current.files, undefined);
+  return predictCache(current, record(base), undefined, (s) => idx.selectionKeys(s));
 }
 
 const first = (p: Prediction) => p.instructions.find((i) => i.cache === 'miss' || i.cache === 'unknown');
@@ -155,7 +162,12 @@ describe('bad contexts give unknown with a reason', () => {
   it('file vanishing while hashed', async () => {
     const ctx = new MemoryContext({ 'a.txt': 'a' });
     const fs = ctx.fs();
-    const idx = new ContextIndex({ ...fs, hash: async () => { throw Object.assign(new Error('gone'), { code: 'ENOENT' }); } });
+    const idx = new ContextIndex({ ...fs, hashFiles: async (req) => {
+      const out = new HashResults(req.rels.length);
+      out.status.fill(HashStatus.error);
+      req.rels.forEach((_, k) => out.errors.set(k, 'ENOENT'));
+      return out;
+    } });
     await idx.scan();
     const inputs = await computeBuildInputs({ dockerfile: '/D', context: '/c', dockerfileText: D2, target: null, buildArgs: {}, index: idx });
     assert.match(inputs.steps[1]!.problem!, /vanished/);
@@ -188,7 +200,8 @@ describe('incremental and cancellable hashing', () => {
     assert.equal(await idx.refresh(['src/f7.txt']), true);
     const inputs = await computeBuildInputs({ dockerfile: '/D', context: '/c', dockerfileText: D, target: null, buildArgs: {}, index: idx });
     assert.equal(ctx.hashes, 201);
-    assert.ok(inputs.steps[2]!.sources!.files['src/f7.txt']);
+    assert.equal(inputs.steps[2]!.sources!.count, 201); // src and its 200 files
+    assert.match(idx.selectionKeys(['src'])['src/f7.txt']!, /^file:644:[0-9a-f]{64}$/);
     // A full rescan also reuses unchanged digests.
     await idx.scan();
     await computeBuildInputs({ dockerfile: '/D', context: '/c', dockerfileText: D, target: null, buildArgs: {}, index: idx });

@@ -1,0 +1,250 @@
+/**
+ * Content hashing of build-context files in worker threads, so the language server's main thread only walks
+ * directories and answers LSP requests while up to two threads (the machine may have 2 cores) read and hash.
+ *
+ * Files go to the workers in batches of relative paths; each worker hashes with synchronous reads into one reused
+ * buffer (fileHasher.ts: cheaper per file than the promise API) and answers with typed arrays (stats, 32-byte
+ * digests, statuses) that are transferred, not copied. Cancellation is a SharedArrayBuffer flag the worker checks
+ * between files and between 1 MB chunks of a big file, so an abort stops a 1 GB file mid-read. The workers are
+ * started from fileHasher.ts's source text (see there) and stopped after a few idle seconds.
+ */
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { DIGEST_BYTES, HashStatus, makeFileHasher, STAT_SLOTS, type HashOne } from './fileHasher';
+
+/** The outcome of a batch, one slot per requested file. */
+export class HashResults {
+  readonly status: Uint8Array;
+  readonly stats: Float64Array;
+  readonly digests: Uint8Array;
+  /** Errno per file whose status is `error`. */
+  readonly errors = new Map<number, string>();
+
+  constructor(readonly length: number) {
+    this.status = new Uint8Array(length);
+    this.stats = new Float64Array(length * STAT_SLOTS);
+    this.digests = new Uint8Array(length * DIGEST_BYTES);
+    this.status.fill(HashStatus.cancelled); // until done
+  }
+}
+
+export interface HashRequest {
+  /** Context-relative slash paths of regular files. */
+  rels: string[];
+  /** Cached stats (STAT_SLOTS per file, NaN in slot 0 where none): files whose lstat is identical are not read. */
+  prev?: Float64Array;
+  maxFileBytes: number;
+  /** Sum of the files' sizes when all are known (refreshed after an edit), else undefined: small jobs stay in-process. */
+  knownBytes?: number;
+  /** On abort the request resolves early: files not done keep the status `cancelled`. */
+  signal?: AbortSignal;
+  /** Files finished so far (called per batch). */
+  onProgress?: (done: number) => void;
+}
+
+interface Reply { id: number; status: Uint8Array; stats: Float64Array; digests: Uint8Array; errors: [number, string][] }
+interface Job { id: number; base: string; rels: string[]; prev: Float64Array | null; maxBytes: number; flag: SharedArrayBuffer }
+
+const BATCH = 1024;
+/** Up to this many files that are known to be small are hashed in-process: a worker round trip would cost more. */
+const INLINE_FILES = 4;
+const INLINE_BYTES = 1 << 20;
+/** Without workers, the calling thread yields after this many files. */
+const INLINE_BATCH = 64;
+const IDLE_MS = 5000;
+
+let inProcess: HashOne | null = null;
+const hashInProcess = (): HashOne => (inProcess ??= makeFileHasher({ fs, crypto }));
+
+/** Hashes one batch on the calling thread (small refreshes; fallback when workers are unavailable). */
+function runInline(base: string, rels: string[], prev: Float64Array | null, maxBytes: number, flag: Int32Array, into: HashResults, offset: number): void {
+  const hash = hashInProcess();
+  const cancelled = () => Atomics.load(flag, 0) !== 0;
+  for (let i = 0; i < rels.length; i++) {
+    if (cancelled()) return;
+    const j = offset + i;
+    const usePrev = prev && !Number.isNaN(prev[i * STAT_SLOTS]) ? prev : null;
+    const r = hash(`${base}/${rels[i]}`, usePrev, i * STAT_SLOTS, maxBytes, cancelled, into.stats, j, into.digests);
+    if (typeof r === 'string') { into.status[j] = HashStatus.error; into.errors.set(j, r); } else into.status[j] = r;
+  }
+}
+
+/** The worker's body, started from its source text together with makeFileHasher's. Self-contained. */
+function workerMain(makeHasher: typeof makeFileHasher): void {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const wt = require('node:worker_threads') as typeof import('node:worker_threads');
+  const hash = makeHasher({ fs: require('node:fs'), crypto: require('node:crypto') });
+  wt.parentPort!.on('message', (job: Job) => {
+    const n = job.rels.length;
+    const flag = new Int32Array(job.flag);
+    const cancelled = () => Atomics.load(flag, 0) !== 0;
+    const status = new Uint8Array(n);
+    const stats = new Float64Array(n * 5);
+    const digests = new Uint8Array(n * 32);
+    const errors: [number, string][] = [];
+    for (let i = 0; i < n; i++) {
+      if (cancelled()) { status.fill(5, i); break; }
+      const prev = job.prev && !Number.isNaN(job.prev[i * 5]) ? job.prev : null;
+      const r = hash(job.base + '/' + job.rels[i], prev, i * 5, job.maxBytes, cancelled, stats, i, digests);
+      if (typeof r === 'string') { status[i] = 2; errors.push([i, r]); } else status[i] = r;
+    }
+    const reply: Reply = { id: job.id, status, stats, digests, errors };
+    wt.parentPort!.postMessage(reply, [status.buffer, stats.buffer, digests.buffer]);
+  });
+}
+
+const WORKER_SOURCE = `var __name = (f) => f;\n(${workerMain.toString()})(${makeFileHasher.toString()});`;
+
+interface Slot { worker: Worker; pending: Map<number, (r: Reply | Error) => void> }
+
+/** The shared pool: one per process, workers started on demand and stopped when idle. */
+class ContextHashPool {
+  private slots: Slot[] = [];
+  private nextId = 1;
+  private idleTimer: NodeJS.Timeout | undefined;
+  private disabled = false;
+  readonly size: number;
+  /** Batches answered by a worker (tests check that the workers really ran). */
+  batches = 0;
+
+  constructor() {
+    const env = Number(process.env.STRATA_HASH_WORKERS);
+    this.size = Number.isFinite(env) && env >= 0 && process.env.STRATA_HASH_WORKERS !== '' ? Math.min(env, 8) : Math.max(1, Math.min(2, os.availableParallelism?.() ?? os.cpus().length));
+    if (this.size === 0) this.disabled = true;
+  }
+
+  get available(): boolean { return !this.disabled; }
+
+  /** Starts the workers ahead of a request (a worker's bootstrap costs tens of milliseconds). */
+  warmUp(): void {
+    this.ensure();
+    this.maybeIdle();
+  }
+
+  private ensure(): Slot[] {
+    if (this.idleTimer) { clearTimeout(this.idleTimer); this.idleTimer = undefined; }
+    while (!this.disabled && this.slots.length < this.size) {
+      try {
+        const worker = new Worker(WORKER_SOURCE, { eval: true, stdout: false, stderr: false });
+        const slot: Slot = { worker, pending: new Map() };
+        worker.on('message', (r: Reply) => { this.batches++; const cb = slot.pending.get(r.id); slot.pending.delete(r.id); cb?.(r); this.maybeIdle(); });
+        const fail = (e: Error) => {
+          this.slots = this.slots.filter((s) => s !== slot);
+          for (const cb of slot.pending.values()) cb(e);
+          slot.pending.clear();
+        };
+        worker.on('error', fail);
+        worker.on('exit', (code) => fail(new Error(`context hash worker exited (${code})`)));
+        worker.unref();
+        this.slots.push(slot);
+      } catch {
+        this.disabled = true; // no worker threads here: hash in-process
+      }
+    }
+    return this.slots;
+  }
+
+  private maybeIdle(): void {
+    if (this.slots.some((s) => s.pending.size > 0)) return;
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => this.stop(), IDLE_MS);
+    this.idleTimer.unref();
+  }
+
+  /** Terminates the workers (they are started again on the next request). */
+  stop(): void {
+    const slots = this.slots;
+    this.slots = [];
+    for (const s of slots) void s.worker.terminate();
+  }
+
+  /** Runs one batch on the least busy worker; rejects if the worker dies. */
+  run(job: Omit<Job, 'id'>): Promise<Reply> {
+    const slots = this.ensure();
+    if (slots.length === 0) return Promise.reject(new Error('no worker'));
+    const slot = slots.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
+    const id = this.nextId++;
+    return new Promise<Reply>((resolve, reject) => {
+      slot.pending.set(id, (r) => (r instanceof Error ? reject(r) : resolve(r)));
+      slot.worker.ref();
+      slot.worker.postMessage({ ...job, id } satisfies Job);
+    }).finally(() => { if (slot.pending.size === 0) slot.worker.unref(); });
+  }
+}
+
+/** The same hashing on the calling thread, in one go (tests compare it with the workers; tiny jobs use it). */
+export function hashFilesInProcess(base: string, req: Omit<HashRequest, 'signal' | 'onProgress'>): HashResults {
+  const out = new HashResults(req.rels.length);
+  runInline(base, req.rels, req.prev ?? null, req.maxFileBytes, new Int32Array(1), out, 0);
+  return out;
+}
+
+let shared: ContextHashPool | null = null;
+export const contextHashPool = (): ContextHashPool => (shared ??= new ContextHashPool());
+
+/**
+ * Hashes the given files below `base` (absolute) and returns one result slot per file. Batches are spread over the
+ * workers with a bounded number in flight; a batch whose worker failed is redone in-process. On abort it resolves
+ * as soon as the batches in flight come back (workers stop at the next file or 1 MB chunk), so the caller keeps
+ * what was done; the rest is `cancelled`.
+ */
+export async function hashContextFiles(base: string, req: HashRequest): Promise<HashResults> {
+  const n = req.rels.length;
+  const out = new HashResults(n);
+  const flagBuf = new SharedArrayBuffer(4);
+  const flag = new Int32Array(flagBuf);
+  const signal = req.signal;
+  if (signal?.aborted) return out;
+  const onAbort = () => Atomics.store(flag, 0, 1);
+  signal?.addEventListener('abort', onAbort, { once: true });
+  const pool = contextHashPool();
+  const prevOf = (from: number, to: number) => (req.prev ? req.prev.slice(from * STAT_SLOTS, to * STAT_SLOTS) : null);
+  try {
+    const small = n <= INLINE_FILES && req.knownBytes !== undefined && req.knownBytes <= INLINE_BYTES;
+    if (small || !pool.available) {
+      for (let from = 0; from < n; from += INLINE_BATCH) {
+        const to = Math.min(n, from + INLINE_BATCH);
+        runInline(base, req.rels.slice(from, to), prevOf(from, to), req.maxFileBytes, flag, out, from);
+        if (signal?.aborted) break;
+        req.onProgress?.(to);
+        if (to < n) await new Promise((r) => setImmediate(r)); // let LSP requests in between batches
+      }
+      return out;
+    }
+    // About six batches per worker: few messages, yet both workers busy to the end and progress to report.
+    const batch = Math.max(8, Math.min(BATCH, Math.ceil(n / (pool.size * 6))));
+    const inFlight = pool.size * 3;
+    let next = 0;
+    let done = 0;
+    const lane = async () => {
+      while (next < n && !signal?.aborted) {
+        const from = next;
+        const to = Math.min(n, from + batch);
+        next = to;
+        const rels = req.rels.slice(from, to);
+        const prev = prevOf(from, to);
+        let reply: Reply | null = null;
+        try {
+          reply = await pool.run({ base, rels, prev, maxBytes: req.maxFileBytes, flag: flagBuf });
+        } catch {
+          if (signal?.aborted) return;
+          runInline(base, rels, prev, req.maxFileBytes, flag, out, from);
+        }
+        if (reply) {
+          out.status.set(reply.status, from);
+          out.stats.set(reply.stats, from * STAT_SLOTS);
+          out.digests.set(reply.digests, from * DIGEST_BYTES);
+          for (const [i, e] of reply.errors) out.errors.set(from + i, e);
+        }
+        done += to - from;
+        if (!signal?.aborted) req.onProgress?.(done);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(inFlight, Math.ceil(n / batch)) }, lane));
+    return out;
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
+}

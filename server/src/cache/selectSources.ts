@@ -1,0 +1,64 @@
+import { cleanPath, globToRegExp, hasWildcard } from './dockerignore';
+
+/**
+ * Which entries COPY/ADD sources select, as BuildKit's copy resolves them: a path (its whole subtree when it is a
+ * directory) or a Go filepath.Match pattern per segment. Works on any sorted path list (the live index, or the
+ * manifest of a build record), so both sides of a diff select alike. Returns sorted positions into `sorted` and the
+ * sources that matched nothing.
+ */
+export function selectSorted(sorted: readonly string[], isDir: (pos: number) => boolean, sources: readonly string[]): { positions: number[]; missing: string[] } {
+  const picked = new Uint8Array(sorted.length);
+  const missing: string[] = [];
+  const pickRoot = (pos: number) => {
+    picked[pos] = 1;
+    if (isDir(pos)) {
+      const [lo, hi] = subtreeRange(sorted, sorted[pos]!);
+      picked.fill(1, lo, hi);
+    }
+  };
+  for (const src of sources) {
+    const clean = cleanPath(src);
+    if (clean === '.') { picked.fill(1); continue; }
+    let found = false;
+    if (hasWildcard(clean)) {
+      const segs = clean.split('/');
+      const res = segs.map(globToRegExp);
+      for (let k = 0; k < sorted.length; k++) {
+        const ps = sorted[k]!.split('/');
+        if (ps.length === segs.length && ps.every((s, j) => res[j]!.test(s))) { found = true; pickRoot(k); }
+      }
+    } else {
+      const pos = lowerBound(sorted, clean);
+      if (sorted[pos] === clean) { found = true; pickRoot(pos); }
+    }
+    if (!found) missing.push(src);
+  }
+  const positions: number[] = [];
+  for (let k = 0; k < picked.length; k++) if (picked[k]) positions.push(k);
+  return { positions, missing };
+}
+
+/** [lo, hi) of the sorted positions strictly below `dir`. */
+export function subtreeRange(sorted: readonly string[], dir: string): [number, number] {
+  // '0' is the character after '/': everything starting with `dir/` sorts in [dir/, dir0).
+  return [lowerBound(sorted, dir + '/'), lowerBound(sorted, dir + '0')];
+}
+
+/** First position in `sorted` whose path is not before `key`. */
+export function lowerBound(sorted: readonly string[], key: string): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid]! < key) lo = mid + 1; else hi = mid;
+  }
+  return lo;
+}
+
+/** The per-entry keys a source list selects from a manifest (path → key; directories' keys start with `dir:`). */
+export function selectFromManifest(manifest: Record<string, string>, sources: readonly string[]): Record<string, string> {
+  const sorted = Object.keys(manifest).sort();
+  const out: Record<string, string> = {};
+  for (const pos of selectSorted(sorted, (k) => manifest[sorted[k]!]!.startsWith('dir:'), sources).positions) out[sorted[pos]!] = manifest[sorted[pos]!]!;
+  return out;
+}
