@@ -6,7 +6,7 @@ import * as vscode from 'vscode';
 import { StatusBar } from './statusBar';
 import { StrataLanguageClient } from './strataLanguageClient';
 import { registerBuild } from './build/registerBuild';
-import { PredictionController } from './prediction/predictionController';
+import { PredictionController, type PredictionStatus } from './prediction/predictionController';
 import { registerExplorer, type ExplorerApi } from './explorer/registerExplorer';
 import { registerContainers } from './containers/registerContainers';
 
@@ -16,12 +16,15 @@ export interface StrataApi {
   log: vscode.LogOutputChannel;
   /** The layer explorer (opened images, the strata.images view, panels). */
   explorer: ExplorerApi;
+  /** The cache prediction's status bar item as shown (read by in-host tests). */
+  prediction: { status(): PredictionStatus };
 }
 
 export function activate(context: vscode.ExtensionContext): StrataApi {
   const log = vscode.window.createOutputChannel('Strata', { log: true });
   const status = new StatusBar();
   const languageClient = new StrataLanguageClient(context, log, status);
+  const prediction = new PredictionController(context, languageClient);
   context.subscriptions.push(
     log,
     status,
@@ -29,7 +32,7 @@ export function activate(context: vscode.ExtensionContext): StrataApi {
     vscode.commands.registerCommand('strata.showLog', () => log.show()),
     vscode.commands.registerCommand('strata.restartServer', () => languageClient.restart()),
     registerBuild(context, languageClient, log),
-    new PredictionController(context, languageClient),
+    prediction,
   );
   const explorer = registerExplorer(context, languageClient, log);
   registerContainers(context, languageClient, explorer);
@@ -38,7 +41,7 @@ export function activate(context: vscode.ExtensionContext): StrataApi {
   context.subscriptions.push(vscode.workspace.onDidOpenTextDocument((d) => {
     if (d.languageId === 'dockerfile') void languageClient.get();
   }));
-  return { languageClient, log, explorer };
+  return { languageClient, log, explorer, prediction };
 }
 
 export function deactivate(): void {

@@ -29,6 +29,8 @@ export class StrataLanguageClient implements vscode.Disposable {
   private client: LanguageClient | undefined;
   private starting: Promise<LanguageClient> | undefined;
   private crashes: number[] = [];
+  /** Set while vscode-languageclient restarts the server it owns (cleared once it runs again). */
+  private restarting = false;
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -39,8 +41,29 @@ export class StrataLanguageClient implements vscode.Disposable {
   /** The running client, starting the server if needed. */
   get(): Promise<LanguageClient> {
     if (isRunning(this.client)) return Promise.resolve(this.client!);
+    // A client that is restarting (after a crash or "Restart Language Server") comes back by itself: wait for it.
+    // Starting a second LanguageClient here would register every server command twice ("command … already exists").
+    if (this.client && (this.restarting || this.client.state === lc().State.Starting)) return this.whenRunning(this.client);
     this.starting ??= this.start().finally(() => { this.starting = undefined; });
     return this.starting;
+  }
+
+  /** Resolves when `client` is running again; rejects if it stops for good or takes over a minute. */
+  private whenRunning(client: LanguageClient): Promise<LanguageClient> {
+    const { State } = lc();
+    return new Promise((resolve, reject) => {
+      const done = (error?: Error): void => {
+        clearTimeout(timer);
+        sub.dispose();
+        if (error) reject(error); else resolve(client);
+      };
+      const timer = setTimeout(() => done(new Error('Strata language server did not restart within 60 s')), 60_000);
+      const sub = client.onDidChangeState((e) => {
+        if (e.newState === State.Running) done();
+        else if (e.newState === State.Stopped && !this.restarting) done(new Error('Strata language server stopped'));
+      });
+      if (client.state === State.Running) done();
+    });
   }
 
   private async start(): Promise<LanguageClient> {
@@ -62,6 +85,7 @@ export class StrataLanguageClient implements vscode.Disposable {
     };
     const client = new LanguageClient('strata', 'Strata Language Server', serverOptions, clientOptions);
     this.client = client;
+    client.onDidChangeState((e) => { if (e.newState === lc().State.Running) this.restarting = false; });
     client.onNotification(BusyNotification, (p) => this.status.setBusy('server', p.text, p.tooltip));
     this.status.setBusy('start', 'Starting language server…');
     try {
@@ -82,6 +106,7 @@ export class StrataLanguageClient implements vscode.Disposable {
       this.log.warn('Strata language server stopped unexpectedly; restarting');
       void vscode.window.showWarningMessage('Strata: the language server stopped unexpectedly and was restarted.', 'Show Log')
         .then((a) => { if (a) this.log.show(); });
+      this.restarting = true;
       return { action: CloseAction.Restart };
     }
     const message = 'Strata: the language server stopped 5 times in 3 minutes and will not be restarted. Use "Strata: Restart Language Server" after checking the log.';
@@ -91,8 +116,12 @@ export class StrataLanguageClient implements vscode.Disposable {
 
   async restart(): Promise<void> {
     this.crashes = [];
-    if (this.client) await this.client.restart();
-    else await this.get();
+    if (this.client) {
+      this.restarting = true;
+      try { await this.client.restart(); } finally { this.restarting = false; }
+    } else {
+      await this.get();
+    }
   }
 
   dispose(): void {

@@ -14,6 +14,23 @@ import {
 import { buildStateDir } from '../build/buildController';
 
 
+/**
+ * What `strata.showPrediction` also accepts instead of a Uri: the choices the pickers would ask for, applied without
+ * prompts (keybindings, tasks, in-host tests — a quick pick cannot be answered by automation). Omitted fields keep
+ * their current value; the command resolves with the prediction computed with the new choices.
+ */
+export interface ShowPredictionOptions {
+  /** Absolute path of the Dockerfile (default: the active editor's document). */
+  dockerfile?: string;
+  /** Target stage; `null` means the last stage. */
+  target?: string | null;
+  /** `--build-arg` values used by the prediction (replaces the previous set). */
+  buildArgs?: Record<string, string>;
+}
+
+/** What the status bar item currently shows (read by in-host tests through the extension's API). */
+export interface PredictionStatus { text: string; tooltip: string; visible: boolean }
+
 /** Debounce for file-watcher bursts (a checkout, an npm install) before the server rehashes. */
 const WATCH_DEBOUNCE_MS = 300;
 
@@ -27,7 +44,11 @@ export class PredictionController implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('strata.prediction', vscode.StatusBarAlignment.Left, 50);
   private readonly summaries = new Map<string, PredictionChangedParams>();
   private readonly pendingPaths = new Set<string>();
+  /** Per-Dockerfile target/build args chosen in this window, re-sent to a restarted server. */
+  private readonly choices = new Map<string, Pick<PredictionConfigParams, 'target' | 'buildArgs'>>();
   private timer: NodeJS.Timeout | undefined;
+  private visible = false;
+  private askTimer: NodeJS.Timeout | undefined;
   private hooked: LanguageClient | undefined;
 
   constructor(private readonly context: vscode.ExtensionContext, private readonly languageClient: StrataLanguageClient) {
@@ -41,8 +62,13 @@ export class PredictionController implements vscode.Disposable {
       watcher.onDidChange(onFile),
       watcher.onDidCreate(onFile),
       watcher.onDidDelete(onFile),
-      vscode.commands.registerCommand('strata.showPrediction', (uri?: string | vscode.Uri, line?: number) => this.show(uri, line)),
+      vscode.commands.registerCommand('strata.showPrediction', (arg?: string | vscode.Uri | ShowPredictionOptions, line?: number) =>
+        isOptions(arg) ? this.apply(arg) : this.show(arg, line)),
       vscode.window.onDidChangeActiveTextEditor(() => this.render()),
+      vscode.workspace.onDidChangeTextDocument((e) => {
+        // With annotations off nothing else asks the server after an edit (see ask()).
+        if (e.contentChanges.length > 0 && e.document === vscode.window.activeTextEditor?.document && e.document.languageId === 'dockerfile' && this.mode() === 'off') this.ask(e.document);
+      }),
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (e.affectsConfiguration('strata.annotations')) void this.sendConfig({ annotations: this.mode() });
       }),
@@ -62,11 +88,37 @@ export class PredictionController implements vscode.Disposable {
     const client = await this.languageClient.get();
     if (this.hooked !== client) {
       this.hooked = client;
-      client.onNotification(PredictionChangedNotification, (p) => { this.summaries.set(p.uri, p); this.render(); });
-      client.onDidChangeState(() => { if (isRunning(client)) void this.sendConfig(this.baseConfig()); });
-      await client.sendNotification(PredictionConfigNotification, this.baseConfig());
+      client.onNotification(PredictionChangedNotification, (p) => {
+        this.summaries.set(p.uri, p);
+        this.render();
+        // The notification carries no document version, and the server also notifies when a computation it has
+        // superseded (aborted) still finishes, possibly after the current one. So it is only a hint for the active
+        // Dockerfile: ask() confirms it with the server's answer for the current text (cheap: the server memoises
+        // per version and settings, and answering from the memo sends no notification, so this cannot loop).
+        const active = vscode.window.activeTextEditor?.document;
+        if (active && active.uri.toString() === p.uri) this.ask(active);
+      });
+      client.onDidChangeState(() => {
+        if (!isRunning(client)) return;
+        void this.configure(client);
+        // Questions skipped while it restarted (see quietClient()) are asked again.
+        const active = vscode.window.activeTextEditor?.document;
+        if (active?.languageId === 'dockerfile') this.ask(active);
+      });
+      await this.configure(client);
     }
     return client;
+  }
+
+  /**
+   * Everything the server must know, sent to a fresh server process: the settings and the per-file target/build
+   * args the user chose (a restarted server starts empty; without this the chosen target would silently revert).
+   * The choices go first: until the state dir arrives the server predicts "no baseline", so no lens computed in
+   * between can show a hit/miss for the wrong target or build args.
+   */
+  private async configure(client: LanguageClient): Promise<void> {
+    for (const [dockerfile, c] of this.choices) await client.sendNotification(PredictionConfigNotification, { dockerfile, ...c });
+    await client.sendNotification(PredictionConfigNotification, this.baseConfig());
   }
 
   private baseConfig(): PredictionConfigParams {
@@ -74,8 +126,28 @@ export class PredictionController implements vscode.Disposable {
   }
 
   private async sendConfig(p: PredictionConfigParams): Promise<void> {
-    const client = await this.hook();
-    await client.sendNotification(PredictionConfigNotification, p);
+    if (p.dockerfile && (p.target !== undefined || p.buildArgs !== undefined)) {
+      const prev = this.choices.get(p.dockerfile) ?? {};
+      this.choices.set(p.dockerfile, {
+        ...prev,
+        ...(p.target !== undefined ? { target: p.target } : {}),
+        ...(p.buildArgs !== undefined ? { buildArgs: p.buildArgs } : {}),
+      });
+    }
+    const client = await this.quietClient();
+    // Restarting: configure() sends the settings and the remembered choices once it runs again.
+    if (client) await client.sendNotification(PredictionConfigNotification, p);
+  }
+
+  /**
+   * The client for background traffic (status bar questions, settings): the hooked one only while it runs, and
+   * `hook()` (which may start the server) only before any was hooked. Calling StrataLanguageClient.get() while the
+   * client restarts would start a second LanguageClient next to the restarting one; both then register the
+   * server's commands and one fails ("command 'docker.command.…' already exists"), seen in-host.
+   */
+  private async quietClient(): Promise<LanguageClient | undefined> {
+    if (this.hooked) return isRunning(this.hooked) ? this.hooked : undefined;
+    return this.hook();
   }
 
   private queuePath(uri: vscode.Uri): void {
@@ -93,10 +165,11 @@ export class PredictionController implements vscode.Disposable {
   private render(): void {
     const doc = vscode.window.activeTextEditor?.document;
     const s = doc && doc.languageId === 'dockerfile' ? this.summaries.get(doc.uri.toString()) : undefined;
-    if (!doc || doc.languageId !== 'dockerfile') { this.item.hide(); return; }
+    if (!doc || doc.languageId !== 'dockerfile') { this.item.hide(); this.visible = false; return; }
     if (!s) {
       this.item.text = '$(layers) cache: …';
       this.item.tooltip = 'Strata cache prediction (computing)';
+      this.ask(doc);
     } else if (!s.baseline) {
       this.item.text = '$(layers) cache: no baseline';
       this.item.tooltip = 'No recorded build yet: run "Strata: Build Image" once to predict cache hits.';
@@ -106,6 +179,56 @@ export class PredictionController implements vscode.Disposable {
       this.item.tooltip = `Predicted against the build of ${s.baseline.builtAt}${s.target ? `, target ${s.target}` : ''}. Click to choose target/build args.`;
     }
     this.item.show();
+    this.visible = true;
+  }
+
+  /**
+   * Asks the server for a Dockerfile's prediction (debounced) and shows the answer in the status bar. The server
+   * computes a prediction only when lenses, inlay hints or a hover ask for one, so with `strata.annotations: off` the
+   * status bar would otherwise say "cache: …" forever and never follow edits.
+   */
+  private ask(doc: vscode.TextDocument): void {
+    if (this.askTimer) clearTimeout(this.askTimer);
+    this.askTimer = setTimeout(() => {
+      this.askTimer = undefined;
+      if (doc.isClosed) return;
+      const version = doc.version;
+      void this.quietClient()
+        .then((client) => client?.sendRequest(PredictionRequest, { uri: doc.uri.toString() }))
+        .then((r) => {
+          // Authoritative for this text: replaces whatever notification arrived meanwhile (unless the user typed on).
+          if (!r || doc.isClosed || doc.version !== version) return;
+          this.summaries.set(doc.uri.toString(), { uri: doc.uri.toString(), summary: r.summary, baseline: r.baseline, target: r.target });
+          this.render();
+        })
+        .catch(() => undefined); // a stopping server: the next render asks again
+    }, WATCH_DEBOUNCE_MS);
+  }
+
+  /** The status bar item as the user sees it (StatusBarItem has no visibility getter, so it is tracked here). */
+  status(): PredictionStatus {
+    const t = this.item.tooltip;
+    return { text: this.item.text, tooltip: typeof t === 'string' ? t : t?.value ?? '', visible: this.visible };
+  }
+
+  /**
+   * `strata.showPrediction` with options: the same config the target/build-args pickers send, then the prediction.
+   * The request is sent after the notification on the same connection, so the server answers with the new choices.
+   */
+  private async apply(o: ShowPredictionOptions): Promise<PredictionResult | undefined> {
+    const file = o.dockerfile ?? vscode.window.activeTextEditor?.document.uri.fsPath;
+    if (!file) return undefined;
+    const uri = vscode.Uri.file(file);
+    // A user or automation asked: start the server if needed (sendConfig alone would skip a stopped one).
+    const client = await this.hook();
+    if (o.target !== undefined || o.buildArgs !== undefined) {
+      await this.sendConfig({
+        dockerfile: uri.fsPath,
+        ...(o.target !== undefined ? { target: o.target } : {}),
+        ...(o.buildArgs !== undefined ? { buildArgs: o.buildArgs } : {}),
+      });
+    }
+    return (await client.sendRequest(PredictionRequest, { uri: uri.toString() })) ?? undefined;
   }
 
   /** Without a line: pick target / build args / list all steps. With a line (from a CodeLens): that step's explanation. */
@@ -159,8 +282,14 @@ export class PredictionController implements vscode.Disposable {
 
   dispose(): void {
     if (this.timer) clearTimeout(this.timer);
+    if (this.askTimer) clearTimeout(this.askTimer);
     for (const d of this.disposables) d.dispose();
   }
+}
+
+/** An options object (automation), as opposed to a Uri (menus) or a URI string (the CodeLens arguments). */
+function isOptions(arg: unknown): arg is ShowPredictionOptions {
+  return typeof arg === 'object' && arg !== null && !(arg instanceof vscode.Uri);
 }
 
 function formatArgs(a: Record<string, string>): string {
