@@ -9,6 +9,7 @@ import type { ContainerInspection, ContainerSummary } from '../../../server/src/
 import type { ContainersListResult } from '../../../server/src/protocol/lspMessages';
 import { errorMessage, type ImageService, type OpenedArchive } from '../explorer/imageService';
 import type { ImagesNode, TreeExtension } from '../explorer/imagesTreeProvider';
+import { messageItem, treeItem } from '../explorer/treeItems';
 import { formatSize } from '../../../webview/src/format';
 import type { ContainerClient } from './containerClient';
 
@@ -75,41 +76,32 @@ export class ContainersGroup implements TreeExtension {
   getTreeItem(n: Extract<ImagesNode, { kind: 'ext' }>): vscode.TreeItem {
     const d = n.data as ContainerData;
     switch (d.t) {
-      case 'group': {
-        const item = new vscode.TreeItem('Containers', vscode.TreeItemCollapsibleState.Expanded);
-        item.iconPath = new vscode.ThemeIcon('vm');
-        item.contextValue = 'group-containers';
-        item.id = 'group:containers';
-        return item;
-      }
+      case 'group':
+        return treeItem('Containers', { collapsible: vscode.TreeItemCollapsibleState.Expanded, icon: 'vm', contextValue: 'group-containers', id: 'group:containers' });
       case 'container': {
         const c = d.c;
-        const item = new vscode.TreeItem(c.name, vscode.TreeItemCollapsibleState.Collapsed);
-        item.description = `${c.image} · ${c.state}`;
-        item.tooltip = `${c.name} (${c.id.slice(0, 12)})\nimage ${c.image} (${c.imageId.slice(0, 19)})\n${c.status}\n\nExpand to read its writable layer (docker diff + docker export).`;
-        item.iconPath = new vscode.ThemeIcon(c.state === 'running' ? 'vm-running' : c.state === 'paused' ? 'debug-pause' : 'vm-outline');
-        item.contextValue = `container-${c.state}`;
-        item.id = `container:${c.id}`;
-        return item;
+        return treeItem(c.name, {
+          collapsible: vscode.TreeItemCollapsibleState.Collapsed,
+          description: `${c.image} · ${c.state}`,
+          tooltip: `${c.name} (${c.id.slice(0, 12)})\nimage ${c.image} (${c.imageId.slice(0, 19)})\n${c.status}\n\nExpand to read its writable layer (docker diff + docker export).`,
+          icon: c.state === 'running' ? 'vm-running' : c.state === 'paused' ? 'debug-pause' : 'vm-outline',
+          contextValue: `container-${c.state}`,
+          id: `container:${c.id}`,
+        });
       }
       case 'preview': {
         const p = d.inspection.preview;
-        const item = new vscode.TreeItem('Commit preview', vscode.TreeItemCollapsibleState.None);
-        item.description = `+${formatSize(p.layerSize)} · ${p.added} added, ${p.modified} modified, ${p.deleted} deleted · wastes ${formatSize(p.wastedBytes)}`;
-        item.tooltip = 'What `docker commit` would add as a new layer. Click for the details.';
-        item.iconPath = new vscode.ThemeIcon('git-commit');
-        item.contextValue = 'containerPreview';
-        item.command = { command: 'strata.containers.commitPreview', title: 'Commit Preview', arguments: [this.node({ t: 'container', c: d.c })] };
-        item.id = `container-preview:${d.c.id}`;
-        return item;
+        return treeItem('Commit preview', {
+          description: `+${formatSize(p.layerSize)} · ${p.added} added, ${p.modified} modified, ${p.deleted} deleted · wastes ${formatSize(p.wastedBytes)}`,
+          tooltip: 'What `docker commit` would add as a new layer. Click for the details.',
+          icon: 'git-commit',
+          contextValue: 'containerPreview',
+          command: { command: 'strata.containers.commitPreview', title: 'Commit Preview', arguments: [this.node({ t: 'container', c: d.c })] },
+          id: `container-preview:${d.c.id}`,
+        });
       }
-      case 'message': {
-        const item = new vscode.TreeItem(d.text, vscode.TreeItemCollapsibleState.None);
-        item.tooltip = d.tooltip;
-        item.iconPath = new vscode.ThemeIcon(d.icon);
-        item.contextValue = 'message';
-        return item;
-      }
+      case 'message':
+        return messageItem(d);
     }
   }
 

@@ -10,6 +10,7 @@ import { errorMessage, type ImageService, type OpenedArchive } from './imageServ
 import { imageTitle } from './layerExplorerPanel';
 import { formatSize, shortCommand } from '../../../webview/src/format';
 import type { LayerLine, LayerLineIndex } from './layerLines';
+import { messageItem, treeItem } from './treeItems';
 import * as path from 'node:path';
 
 export type ImagesNode =
@@ -66,75 +67,70 @@ export class ImagesTreeProvider implements vscode.TreeDataProvider<ImagesNode>, 
   getTreeItem(n: ImagesNode): vscode.TreeItem {
     switch (n.kind) {
       case 'ext': return n.ext.getTreeItem(n);
-      case 'group': {
-        const item = new vscode.TreeItem(n.group === 'engine' ? 'Docker engine' : 'Opened', vscode.TreeItemCollapsibleState.Expanded);
-        item.contextValue = `group-${n.group}`;
-        item.iconPath = new vscode.ThemeIcon(n.group === 'engine' ? 'server-environment' : 'archive');
-        item.id = `group:${n.group}`;
-        return item;
-      }
-      case 'message': {
-        const item = new vscode.TreeItem(n.text, vscode.TreeItemCollapsibleState.None);
-        item.tooltip = n.tooltip;
-        item.iconPath = new vscode.ThemeIcon(n.icon);
-        item.contextValue = 'message';
-        return item;
-      }
-      case 'engineImage': {
-        const item = new vscode.TreeItem(n.ref, vscode.TreeItemCollapsibleState.None);
-        item.description = formatSize(n.size);
-        item.tooltip = `${n.tags.join('\n') || '(untagged)'}\n${n.id}\n${formatSize(n.size)}\nClick to open its layers (docker save, streamed).`;
-        item.iconPath = new vscode.ThemeIcon('package');
-        item.contextValue = 'engineImage';
-        item.command = { command: 'strata.openEngineImage', title: 'Open', arguments: [n.ref] };
-        return item;
-      }
+      case 'group':
+        return treeItem(n.group === 'engine' ? 'Docker engine' : 'Opened', {
+          collapsible: vscode.TreeItemCollapsibleState.Expanded,
+          contextValue: `group-${n.group}`,
+          icon: n.group === 'engine' ? 'server-environment' : 'archive',
+          id: `group:${n.group}`,
+        });
+      case 'message': return messageItem(n);
+      case 'engineImage':
+        return treeItem(n.ref, {
+          description: formatSize(n.size),
+          tooltip: `${n.tags.join('\n') || '(untagged)'}\n${n.id}\n${formatSize(n.size)}\nClick to open its layers (docker save, streamed).`,
+          icon: 'package',
+          contextValue: 'engineImage',
+          command: { command: 'strata.openEngineImage', title: 'Open', arguments: [n.ref] },
+        });
       case 'archive': {
         const o = n.opened;
-        const item = new vscode.TreeItem(o.label, vscode.TreeItemCollapsibleState.Expanded);
-        item.description = statusText(o);
-        item.tooltip = `${o.source}\n${o.archive?.format ?? ''} ${o.archive?.flavor ?? ''}${o.error ? `\n${o.error}` : ''}`;
-        item.iconPath = new vscode.ThemeIcon(o.status === 'failed' ? 'error' : o.status === 'done' ? 'archive' : 'loading~spin');
-        item.contextValue = 'openedArchive';
-        item.id = `archive:${o.handle}`;
-        return item;
+        return treeItem(o.label, {
+          collapsible: vscode.TreeItemCollapsibleState.Expanded,
+          description: statusText(o),
+          tooltip: `${o.source}\n${o.archive?.format ?? ''} ${o.archive?.flavor ?? ''}${o.error ? `\n${o.error}` : ''}`,
+          icon: o.status === 'failed' ? 'error' : o.status === 'done' ? 'archive' : 'loading~spin',
+          contextValue: 'openedArchive',
+          id: `archive:${o.handle}`,
+        });
       }
       case 'image': {
         const img = n.opened.archive!.images[n.image]!;
         const single = n.opened.archive!.images.length === 1;
-        const item = new vscode.TreeItem(single ? n.opened.label : imageTitle(n.opened, n.image), single ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed);
-        item.description = `${img.layers.length} layers · ${img.platform}${single ? ' · ' + statusText(n.opened) : ''}`;
-        item.tooltip = `${img.refs.join(', ') || '(untagged)'}\n${img.configDigest}`;
-        item.iconPath = new vscode.ThemeIcon(n.opened.status === 'failed' ? 'error' : n.opened.status === 'done' ? 'package' : 'loading~spin');
-        item.contextValue = single ? 'openedArchive' : 'openedImage';
-        item.command = { command: 'strata.explorer.openImagePanel', title: 'Open in Layer Explorer', arguments: [n] };
-        item.id = `image:${n.opened.handle}:${n.image}`;
-        return item;
+        return treeItem(single ? n.opened.label : imageTitle(n.opened, n.image), {
+          collapsible: single ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed,
+          description: `${img.layers.length} layers · ${img.platform}${single ? ' · ' + statusText(n.opened) : ''}`,
+          tooltip: `${img.refs.join(', ') || '(untagged)'}\n${img.configDigest}`,
+          icon: n.opened.status === 'failed' ? 'error' : n.opened.status === 'done' ? 'package' : 'loading~spin',
+          contextValue: single ? 'openedArchive' : 'openedImage',
+          command: { command: 'strata.explorer.openImagePanel', title: 'Open in Layer Explorer', arguments: [n] },
+          id: `image:${n.opened.handle}:${n.image}`,
+        });
       }
       case 'layer': {
         const l = n.layer;
-        const item = new vscode.TreeItem(`${l.index}  ${shortCommand(l.createdBy, 80) || l.digest.slice(7, 19)}`, vscode.TreeItemCollapsibleState.None);
         const size = l.contentSize ?? l.size;
         const where = n.line ? ` · ${path.basename(n.line.dockerfile)}:${n.line.line}` : '';
-        item.description = `${formatSize(size)}${l.entryCount !== null ? ` · ${l.entryCount} entries` : ''}${where}${l.status === 'read' || l.status === 'foreign' ? '' : ` · ${l.status}`}`;
-        item.tooltip = new vscode.MarkdownString(undefined, false);
-        item.tooltip.appendText(`Layer ${l.index}\n\n`);
-        item.tooltip.appendCodeblock(l.createdBy || '(no history)', 'shell');
-        item.tooltip.appendText(`\ndigest ${l.digest}\ndiffId ${l.diffId}\n${formatSize(l.size)} stored (${l.compression})${l.warnings.length ? '\n⚠ ' + l.warnings.join('\n⚠ ') : ''}`);
-        item.iconPath = new vscode.ThemeIcon(l.status === 'failed' ? 'error' : 'layers');
-        item.contextValue = n.line ? 'layerWithLine' : 'layer';
-        item.command = { command: 'strata.explorer.openLayer', title: 'Open Layer in Explorer', arguments: [n] };
-        item.id = `layer:${n.opened.handle}:${n.image}:${l.index}`;
-        return item;
+        const tooltip = new vscode.MarkdownString(undefined, false);
+        tooltip.appendText(`Layer ${l.index}\n\n`);
+        tooltip.appendCodeblock(l.createdBy || '(no history)', 'shell');
+        tooltip.appendText(`\ndigest ${l.digest}\ndiffId ${l.diffId}\n${formatSize(l.size)} stored (${l.compression})${l.warnings.length ? '\n⚠ ' + l.warnings.join('\n⚠ ') : ''}`);
+        return treeItem(`${l.index}  ${shortCommand(l.createdBy, 80) || l.digest.slice(7, 19)}`, {
+          description: `${formatSize(size)}${l.entryCount !== null ? ` · ${l.entryCount} entries` : ''}${where}${l.status === 'read' || l.status === 'foreign' ? '' : ` · ${l.status}`}`,
+          tooltip,
+          icon: l.status === 'failed' ? 'error' : 'layers',
+          contextValue: n.line ? 'layerWithLine' : 'layer',
+          command: { command: 'strata.explorer.openLayer', title: 'Open Layer in Explorer', arguments: [n] },
+          id: `layer:${n.opened.handle}:${n.image}:${l.index}`,
+        });
       }
-      case 'emptyStep': {
-        const item = new vscode.TreeItem(shortCommand(n.step.createdBy, 80), vscode.TreeItemCollapsibleState.None);
-        item.description = 'no layer';
-        item.tooltip = `${n.step.createdBy}\n(metadata-only step: creates no layer)`;
-        item.iconPath = new vscode.ThemeIcon('circle-small', new vscode.ThemeColor('disabledForeground'));
-        item.contextValue = 'emptyStep';
-        return item;
-      }
+      case 'emptyStep':
+        return treeItem(shortCommand(n.step.createdBy, 80), {
+          description: 'no layer',
+          tooltip: `${n.step.createdBy}\n(metadata-only step: creates no layer)`,
+          icon: new vscode.ThemeIcon('circle-small', new vscode.ThemeColor('disabledForeground')),
+          contextValue: 'emptyStep',
+        });
     }
   }
 
