@@ -9,6 +9,7 @@
  */
 import { Worker, parentPort } from 'node:worker_threads';
 import { checkDockerfile } from '../rules/checkDockerfile';
+import { IncrementalChecker } from '../rules/incrementalChecker';
 import { installAstShims } from '../dockerfile/astShims';
 import type { StrataDiagnostic } from '../rules/strataDiagnostic';
 import { toCheckOptions, type SerializableCheckOptions } from '../rules/checkSettings';
@@ -16,11 +17,23 @@ import { toCheckOptions, type SerializableCheckOptions } from '../rules/checkSet
 export const DIAGNOSTICS_WORKER_ROLE = 'diagnostics';
 
 interface Job {
+  kind?: 'check';
   id: number;
   text: string;
   /** Rule settings, workspace config and context files (plain data: it crosses into the worker). */
   options?: SerializableCheckOptions;
+  /** The document (its URI): the worker keeps an IncrementalChecker per key. None: a one-off full check. */
+  documentKey?: string;
 }
+
+/** Drops one document's cached analysis (sent on didClose). */
+interface ForgetMessage {
+  kind: 'forget';
+  documentKey: string;
+}
+
+/** How many documents keep an incremental cache in the worker (least recently checked dropped first). */
+export const MAX_CACHED_DOCUMENTS = 32;
 
 export interface DiagnosticsResult {
   diagnostics: StrataDiagnostic[];
@@ -32,23 +45,63 @@ interface WorkerReply extends DiagnosticsResult {
   id: number;
 }
 
-export function analyse(text: string, options?: SerializableCheckOptions): DiagnosticsResult {
+/**
+ * Incremental checkers by document key, least recently used first (a Map keeps insertion order; a hit re-inserts).
+ * Each holds the previous analysis of its document, so bounding them bounds the memory.
+ */
+export class CheckerCache {
+  private readonly checkers = new Map<string, IncrementalChecker>();
+
+  constructor(private readonly limit = MAX_CACHED_DOCUMENTS) {}
+
+  get(key: string): IncrementalChecker {
+    let checker = this.checkers.get(key);
+    if (checker) this.checkers.delete(key);
+    else checker = new IncrementalChecker();
+    this.checkers.set(key, checker);
+    while (this.checkers.size > this.limit) this.checkers.delete(this.checkers.keys().next().value as string);
+    return checker;
+  }
+
+  forget(key: string): void {
+    this.checkers.delete(key);
+  }
+
+  get size(): number {
+    return this.checkers.size;
+  }
+
+  has(key: string): boolean {
+    return this.checkers.has(key);
+  }
+}
+
+export function analyse(text: string, options?: SerializableCheckOptions, checker?: IncrementalChecker): DiagnosticsResult {
   const ruleErrors: DiagnosticsResult['ruleErrors'] = [];
-  const diagnostics = checkDockerfile(text, {
+  const checkOptions = {
     ...toCheckOptions(options),
-    onRuleError: (rule, e) => ruleErrors.push({ rule, message: e instanceof Error ? e.message : String(e) }),
-  });
+    onRuleError: (rule: string, e: unknown) => ruleErrors.push({ rule, message: e instanceof Error ? e.message : String(e) }),
+  };
+  const diagnostics = checker ? checker.check(text, checkOptions) : checkDockerfile(text, checkOptions);
   return { diagnostics, ruleErrors };
 }
 
-/** The worker side: answer each job with the diagnostics of its text. */
+/** The worker side: answer each job with the diagnostics of its text; `forget` drops a document's cache. */
 export function runDiagnosticsWorker(): void {
   installAstShims();
-  parentPort?.on('message', (job: Job) => {
+  const checkers = new CheckerCache();
+  parentPort?.on('message', (message: Job | ForgetMessage) => {
+    if (message.kind === 'forget') {
+      checkers.forget(message.documentKey);
+      return;
+    }
+    const job = message;
     let reply: WorkerReply;
     try {
-      reply = { id: job.id, ...analyse(job.text, job.options) };
+      reply = { id: job.id, ...analyse(job.text, job.options, job.documentKey !== undefined ? checkers.get(job.documentKey) : undefined) };
     } catch (e) {
+      // A failed incremental run may have left its cache half-updated: start that document afresh next time.
+      if (job.documentKey !== undefined) checkers.forget(job.documentKey);
       reply = { id: job.id, diagnostics: [], ruleErrors: [{ rule: 'diagnostics', message: e instanceof Error ? e.message : String(e) }] };
     }
     parentPort?.postMessage(reply);
@@ -59,8 +112,10 @@ export class DiagnosticsRunner {
   private worker: Worker | undefined;
   private nextId = 1;
   private running: { id: number; resolve: (r: DiagnosticsResult) => void; timer: NodeJS.Timeout } | undefined;
-  private readonly queue: { text: string; options?: SerializableCheckOptions; resolve: (r: DiagnosticsResult) => void }[] = [];
+  private readonly queue: { text: string; options?: SerializableCheckOptions; documentKey?: string; resolve: (r: DiagnosticsResult) => void }[] = [];
   private disabled = false;
+  /** Incremental checkers when there is no worker (jobs run in-process). */
+  private readonly localCheckers = new CheckerCache();
 
   constructor(
     private readonly workerScript: string | undefined,
@@ -68,12 +123,21 @@ export class DiagnosticsRunner {
     private readonly timeoutMs = 20_000,
   ) {}
 
-  /** Diagnostics of `text`; resolves once computed (never rejects). */
-  check(text: string, options?: SerializableCheckOptions): Promise<DiagnosticsResult> {
+  /**
+   * Diagnostics of `text`; resolves once computed (never rejects). With a `documentKey` (the document's URI) the
+   * worker re-analyses only what changed since that document's previous check; the result is the same as without.
+   */
+  check(text: string, options?: SerializableCheckOptions, documentKey?: string): Promise<DiagnosticsResult> {
     return new Promise((resolve) => {
-      this.queue.push({ text, options, resolve });
+      this.queue.push({ text, options, documentKey, resolve });
       this.pump();
     });
+  }
+
+  /** Drops the cached analysis of a document (call on didClose). Messages are ordered, so a later check starts afresh. */
+  forget(documentKey: string): void {
+    this.localCheckers.forget(documentKey);
+    this.worker?.postMessage({ kind: 'forget', documentKey } satisfies ForgetMessage);
   }
 
   dispose(): void {
@@ -88,7 +152,7 @@ export class DiagnosticsRunner {
     if (!worker) {
       // No worker: compute here, but still asynchronously so the caller's message loop turns first.
       setImmediate(() => {
-        job.resolve(safeAnalyse(job.text, job.options));
+        job.resolve(safeAnalyse(job.text, job.options, job.documentKey !== undefined ? this.localCheckers.get(job.documentKey) : undefined));
         this.pump();
       });
       return;
@@ -100,7 +164,7 @@ export class DiagnosticsRunner {
       this.finish(id, { diagnostics: [], ruleErrors: [] });
     }, this.timeoutMs);
     this.running = { id, resolve: job.resolve, timer };
-    worker.postMessage({ id, text: job.text, options: job.options } satisfies Job);
+    worker.postMessage({ kind: 'check', id, text: job.text, options: job.options, documentKey: job.documentKey } satisfies Job);
   }
 
   private finish(id: number, result: DiagnosticsResult): void {
@@ -135,9 +199,9 @@ export class DiagnosticsRunner {
   }
 }
 
-function safeAnalyse(text: string, options?: SerializableCheckOptions): DiagnosticsResult {
+function safeAnalyse(text: string, options?: SerializableCheckOptions, checker?: IncrementalChecker): DiagnosticsResult {
   try {
-    return analyse(text, options);
+    return analyse(text, options, checker);
   } catch (e) {
     return { diagnostics: [], ruleErrors: [{ rule: 'diagnostics', message: e instanceof Error ? e.message : String(e) }] };
   }

@@ -38,13 +38,22 @@ export interface StrataDiagnosticWithFix extends StrataDiagnostic {
 
 /** Every diagnostic for one Dockerfile text. Never throws. */
 export function checkDockerfile(text: string, options: CheckOptions = {}): StrataDiagnosticWithFix[] {
+  return checkDockerfileWith(text, options, validateSyntax);
+}
+
+/**
+ * `checkDockerfile` with the syntax validation supplied by the caller: `IncrementalChecker` passes one that re-validates
+ * only what an edit touched (with the same result as `validateSyntax`).
+ */
+export function checkDockerfileWith(text: string, options: CheckOptions,
+  syntax: (text: string, lineCount: number) => StrataDiagnostic[]): StrataDiagnosticWithFix[] {
   const lineCount = countLines(text);
   const out: StrataDiagnosticWithFix[] = [];
   const guard = <T>(rule: string, fn: () => T, fallback: T): T => {
     try { return fn(); } catch (e) { options.onRuleError?.(rule, e); return fallback; }
   };
 
-  out.push(...guard('syntax', () => validateSyntax(text, lineCount), []));
+  out.push(...guard('syntax', () => syntax(text, lineCount), []));
 
   const scan = guard('scan', () => scanDockerfile(text), null);
   if (!scan) return out;
@@ -124,7 +133,8 @@ function applyControls(diags: StrataDiagnosticWithFix[], scan: DockerfileScan, i
   config: StrataConfig, settings: Readonly<Record<string, string>> | undefined): StrataDiagnosticWithFix[] {
   // `# hadolint global ignore=…` anywhere applies to the whole file.
   const globalIgnored = new Set<string>();
-  for (const l of scan.lines) {
+  // (Only files that mention it are read line by line: this runs on every keystroke.)
+  if (/global/i.test(scan.text)) for (const l of scan.lines) {
     const m = /^\s*#\s*hadolint\s+global\s+ignore\s*=\s*([\w, ]+)/i.exec(l);
     if (m) for (const c of m[1].split(',')) globalIgnored.add(c.trim());
   }

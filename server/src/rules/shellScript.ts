@@ -35,31 +35,43 @@ export interface ShellScript {
 }
 
 const MEMO_LIMIT = 4000;
+/** Parses by script text, lines relative to the script's first line: a RUN that moves (lines typed above it) still hits. */
 const memo = new Map<string, ShellScript>();
 
 /** Parses a shell script whose first line is Dockerfile line `firstLine` (columns are exact: see `runScriptText`). */
 export function parseShell(script: string, firstLine: number): ShellScript {
-  const key = firstLine + '\u0000' + script;
-  const hit = memo.get(key);
-  if (hit) return hit;
-  let result: ShellScript;
+  let relative = memo.get(script);
+  if (relative) {
+    // Most recently used last, so the bound drops the scripts no document holds any more.
+    memo.delete(script);
+  } else {
+    relative = parseRelative(script);
+    if (memo.size >= MEMO_LIMIT) memo.delete(memo.keys().next().value as string);
+  }
+  memo.set(script, relative);
+  if (firstLine === 0) return relative;
+  return {
+    ...relative,
+    commands: relative.commands.map((c) => ({ ...c, line: c.line + firstLine })),
+    firstPipeLine: relative.hasPipe ? relative.firstPipeLine + firstLine : -1,
+  };
+}
+
+function parseRelative(script: string): ShellScript {
   try {
     const r = parseShellScript(script);
-    result = {
+    return {
       commands: r.commands.map((c) => ({
-        argv: c.words.map((w) => w.value), line: firstLine + c.words[0].line, column: c.words[0].col,
+        argv: c.words.map((w) => w.value), line: c.words[0].line, column: c.words[0].col,
         pipeIndex: c.pipeIndex, pipeLength: c.pipeLength, pipedFrom: c.pipedFrom, inSubshell: c.inSubshell, assigns: c.assigns,
       })),
       hasPipe: r.hasPipe,
-      firstPipeLine: r.hasPipe ? firstLine + r.firstPipeLine : -1,
+      firstPipeLine: r.hasPipe ? r.firstPipeLine : -1,
       parseError: null,
     };
   } catch (e) {
-    result = { commands: [], hasPipe: false, firstPipeLine: -1, parseError: e instanceof Error ? e.message : String(e) };
+    return { commands: [], hasPipe: false, firstPipeLine: -1, parseError: e instanceof Error ? e.message : String(e) };
   }
-  if (memo.size >= MEMO_LIMIT) memo.delete(memo.keys().next().value as string);
-  memo.set(key, result);
-  return result;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { validate, ValidationCode, ValidatorSettings, ValidationSeverity } from 'dockerfile-utils';
+import type { Diagnostic } from 'vscode-languageserver-types';
 import { DockerfileParser } from 'dockerfile-ast';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { StrataDiagnostic, Severity } from './strataDiagnostic';
@@ -17,7 +18,7 @@ export function syntaxRuleId(code: unknown): string {
  * Settings that turn off the dockerfile-utils checks that BuildKit's rules report better (same finding, BuildKit's name
  * and message), so users never see the same problem twice.
  */
-const DEDUPLICATED: ValidatorSettings = {
+export const DEDUPLICATED: ValidatorSettings = {
   deprecatedMaintainer: ValidationSeverity.IGNORE, // MaintainerDeprecated
   instructionCasing: ValidationSeverity.IGNORE, // ConsistentInstructionCasing
   instructionCmdMultiple: ValidationSeverity.IGNORE, // MultipleInstructionsDisallowed
@@ -35,9 +36,24 @@ const DEDUPLICATED: ValidatorSettings = {
  */
 const VALID_STAGE_NAME = /^[a-z][a-z0-9_\-.]*$/;
 
+/** Whether a FROM's third argument (its stage name, lower-cased) would be defused (see above). */
+export function stageNameNeedsDefusing(name: string): boolean {
+  // Only a name that passes `^[a-z]` can backtrack, and a short one cannot backtrack for long.
+  return name.length >= 12 && /^[a-z]/.test(name) && !VALID_STAGE_NAME.test(name);
+}
+
+/**
+ * The quick test before any defusing: a text without an `f` holds no FROM. It cannot look for `as`: dockerfile-utils
+ * tests the third argument of every three-argument FROM, `AS` or not (`FROM img:x{y FROM aaaa…a[b]`, without "as"
+ * anywhere, hung the 100,000-file fuzz run), and a keyword may be split by a line continuation (`FR\⏎OM`).
+ */
+export function mayNeedDefusing(text: string): boolean {
+  return /[Ff]/.test(text);
+}
+
 export function defuseStageNames(text: string): { text: string; renamed: Map<string, string> } {
   const renamed = new Map<string, string>();
-  if (!/[Aa][Ss]/.test(text)) return { text, renamed };
+  if (!mayNeedDefusing(text)) return { text, renamed };
   // The name as dockerfile-utils sees it: the FROM's third argument, joined across line continuations. The parse is
   // shared with the validator's own (DockerfileParser.parse remembers its last text, see dockerfile/astShims.ts).
   const offsets: number[] = [];
@@ -46,9 +62,12 @@ export function defuseStageNames(text: string): { text: string; renamed: Map<str
     const arg = from.getArguments()[2];
     if (!arg) continue;
     const name = arg.getValue().toLowerCase();
-    if (name.length < 12 || VALID_STAGE_NAME.test(name)) continue;
+    if (!stageNameNeedsDefusing(name)) continue;
     doc ??= TextDocument.create('file:///Dockerfile', 'dockerfile', 0, text);
-    offsets.push(doc.offsetAt(arg.getRange().start));
+    // The character that gives the name its first letter: the argument's first, or the one after it when that is
+    // the escape character (`\abc` is `abc`). Swapping that letter keeps the line's split into arguments.
+    const start = doc.offsetAt(arg.getRange().start);
+    offsets.push(text[start]?.toLowerCase() !== name[0] && text[start + 1]?.toLowerCase() === name[0] ? start + 1 : start);
     renamed.set('0' + name.slice(1), name);
   }
   if (offsets.length === 0) return { text, renamed };
@@ -62,9 +81,14 @@ export function defuseStageNames(text: string): { text: string; renamed: Map<str
 }
 
 export function validateSyntax(text: string, lineCount: number): StrataDiagnostic[] {
-  const out: StrataDiagnostic[] = [];
   const defused = defuseStageNames(text);
-  for (const d of validate(defused.text, DEDUPLICATED)) {
+  return toStrataSyntax(validate(defused.text, DEDUPLICATED), lineCount, defused.renamed);
+}
+
+/** dockerfile-utils' problems as Strata diagnostics (ids, severities, clamped ranges, real stage names). */
+export function toStrataSyntax(problems: readonly Diagnostic[], lineCount: number, renamed: Map<string, string> = new Map()): StrataDiagnostic[] {
+  const out: StrataDiagnostic[] = [];
+  for (const d of problems) {
     const severity: Severity = d.severity === 1 ? 'error' : d.severity === 2 ? 'warning' : d.severity === 3 ? 'info' : 'hint';
     // dockerfile-utils can report a range one line past the end (empty continuation at EOF): clamp into the document.
     const clampLine = (l: number) => Math.max(0, Math.min(l, Math.max(0, lineCount - 1)));
@@ -77,7 +101,7 @@ export function validateSyntax(text: string, lineCount: number): StrataDiagnosti
       endLine,
       endCharacter: endLine === d.range.end.line ? d.range.end.character : 0,
       severity,
-      message: restoreNames(typeof d.message === 'string' ? d.message : (d.message as { value: string }).value, defused.renamed),
+      message: restoreNames(typeof d.message === 'string' ? d.message : (d.message as { value: string }).value, renamed),
       fixable: false,
       equivalents: [],
       tags: d.tags?.includes(2) ? ['deprecated'] : d.tags?.includes(1) ? ['unnecessary'] : undefined,

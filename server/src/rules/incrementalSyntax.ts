@@ -1,0 +1,484 @@
+/**
+ * dockerfile-utils' syntax validation, re-done per edit only for the instructions the edit touched, with the exact
+ * result of `validateSyntax` on the whole text (the differential test in test/server/rules/incrementalChecker.test.ts
+ * holds it to that). See docs/architecture/diagnostics.md for the design; in short:
+ *
+ * - dockerfile-ast's parser (`Parser.parse`) reads the directives, then loops over top-level items (an instruction,
+ *   its heredoc bodies included, or a comment); each item ends at an unescaped line break and the loop carries no
+ *   state from one item to the next but the escape character. So an item starting at the same place in the same text
+ *   parses the same, and re-parsing can start at the item the edit touched and stop at the first later item start that
+ *   lies in the unchanged tail and was an item start before the edit. We drive the parser's own item methods
+ *   (`processInstruction`, `processComment`) on the real text, so boundaries and positions are dockerfile-ast's.
+ * - dockerfile-utils' per-instruction checks (`validateInstruction`, `checkVariables`, ONBUILD triggers) depend on the
+ *   instruction's own text only — except where a variable is resolved: FROM's base name, EXPOSE and STOPSIGNAL expand
+ *   `$VAR` against the ARG/ENV instructions before them. Those "variable items" are validated with their context
+ *   (every FROM/ARG/ENV and every instruction before the first FROM, parsed into one Dockerfile in file order) and
+ *   cached under a key made of that context's text, so an ENV edit re-checks them and a line inserted does not.
+ * - The few whole-file checks (directives, no FROM, duplicate stage names, multiple HEALTHCHECK/CMD/ENTRYPOINT per
+ *   stage, `# dockerfile-utils: ignore`) run on per-item facts kept from the parse, through the validator's own methods.
+ * - Cached problems are stored relative to their item's first line and shifted when lines move.
+ *
+ * Anything this cannot reproduce cheaply falls back to the full validation: a stage name that `defuseStageNames`
+ * would rewrite, or an exception anywhere (then the full run decides what happens: it throws or answers).
+ */
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import type { Diagnostic } from 'vscode-languageserver-types';
+import { From, Arg, Env, Cmd, Entrypoint, Healthcheck, Onbuild, type Instruction } from 'dockerfile-ast';
+import { Parser } from 'dockerfile-ast/lib/parser';
+import { Dockerfile as DockerfileImpl } from 'dockerfile-ast/lib/dockerfile';
+import { Validator } from 'dockerfile-utils/lib/dockerValidator';
+import { ValidationCode } from 'dockerfile-utils';
+import type { StrataDiagnostic } from './strataDiagnostic';
+import { DEDUPLICATED, mayNeedDefusing, stageNameNeedsDefusing, toStrataSyntax, validateSyntax } from './syntaxValidation';
+
+type Range = Diagnostic['range'];
+/** A dockerfile-utils problem: a Diagnostic plus the line of the instruction it is about (null: not tied to one). */
+type Problem = Diagnostic & { instructionLine: number | null };
+
+/** dockerfile-ast's Parser, with the item methods its `parse` loop uses (private in its typings). */
+interface ParserInternals {
+  document: TextDocument;
+  buffer: string;
+  escapeChar: string;
+  getParserDirectives(document: TextDocument, buffer: string): Directive[];
+  processInstruction(dockerfile: DockerfileImpl, char: string, start: number): number;
+  processComment(dockerfile: DockerfileImpl, start: number): number;
+}
+interface Directive {
+  getDirective(): string;
+  getValue(): string;
+}
+/** dockerfile-utils' Validator, with the per-instruction and whole-file methods `validate` is made of. */
+interface ValidatorInternals {
+  document: TextDocument;
+  settings: unknown;
+  checkDirectives(dockerfile: DockerfileImpl, problems: Problem[]): void;
+  validateInstruction(document: TextDocument, escapeChar: string, instruction: Instruction, keyword: string, isTrigger: boolean, problems: Problem[]): void;
+  checkVariables(instruction: Instruction, problems: Problem[]): void;
+  createDuplicatesDiagnostics(problems: Problem[], severity: unknown, instruction: string, instructions: { getInstructionRange(): Range }[]): void;
+  createDuplicateBuildStageNameDiagnostics(problems: Problem[], froms: { getBuildStage(): string | null; getInstructionRange(): Range; getBuildStageRange(): Range | null }[]): void;
+}
+const ValidatorClass = Validator as unknown as { new (settings: unknown): ValidatorInternals; createNoSourceImage(start: Range['start'], end: Range['end']): Problem };
+
+/** What the whole-file checks need to know about one instruction, lines relative to the item's first line. */
+interface InstructionFacts {
+  keyword: string;
+  isFrom: boolean;
+  isArg: boolean;
+  isCmd: boolean;
+  isEntrypoint: boolean;
+  isHealthcheck: boolean;
+  isEnv: boolean;
+  instructionRange: Range;
+  buildStage: string | null;
+  buildStageRange: Range | null;
+  /** A FROM whose stage name `defuseStageNames` would rewrite (then the whole text is validated the slow way). */
+  needsDefusing: boolean;
+  /** Resolves a variable (FROM/EXPOSE/STOPSIGNAL/ONBUILD with `$`): validated with its ARG/ENV context. */
+  variableItem: boolean;
+}
+
+interface Item {
+  /** First and last line (absolute, in the current text). */
+  startLine: number;
+  endLine: number;
+  /** Column of its first character on startLine. */
+  column: number;
+  /** The item's lines, terminators included: it parses the same wherever it moves. */
+  text: string;
+  comment: boolean;
+  /** Lines (relative) of `# dockerfile-utils: ignore` comments: the item itself, or comments inside an instruction. */
+  ignoreLines: number[];
+  facts?: InstructionFacts;
+  /** validateInstruction + checkVariables problems, then the ONBUILD trigger's; lines relative. */
+  problems?: Problem[];
+  triggerProblems?: Problem[];
+  /**
+   * dockerfile-utils computes the end of an "invalid proto" range for a one-letter protocol (`EXPOSE 80/x`) from twice
+   * the argument's offset, so that range depends on the whole document: such an item is validated again every time.
+   */
+  volatile?: boolean;
+  /** For variable items: the context key their problems were computed under. */
+  contextKey?: string;
+  /** A number per distinct item text (see `IncrementalSyntaxValidator.textIds`): context keys are made of these. */
+  textId: number;
+}
+
+interface State {
+  lines: string[];
+  /** Directive lines (text) and the escape character: a change there re-parses everything. */
+  head: string;
+  items: Item[];
+}
+
+const VARIABLE_KEYWORDS = new Set(['FROM', 'EXPOSE', 'STOPSIGNAL', 'ONBUILD']);
+const IGNORE_COMMENT = 'dockerfile-utils: ignore';
+const ITEM_CACHE_LIMIT = 256;
+
+/** Splits text into lines that keep their terminators (`\r\n`, `\r`, `\n`); the last line has none (maybe empty). */
+export function linesWithTerminators(text: string): string[] {
+  if (text.indexOf('\r') < 0) {
+    const out = text.split('\n');
+    for (let i = 0; i < out.length - 1; i++) out[i] += '\n';
+    return out;
+  }
+  const out: string[] = [];
+  let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 10 || c === 13) {
+      if (c === 13 && text.charCodeAt(i + 1) === 10) i++;
+      out.push(text.slice(start, i + 1));
+      start = i + 1;
+    }
+  }
+  out.push(text.slice(start));
+  return out;
+}
+
+export class IncrementalSyntaxValidator {
+  private state: State | undefined;
+  /** Item texts of the current document, numbered (rebuilt from the live items when it grows past a bound). */
+  private textIds = new Map<string, number>();
+  private nextTextId = 0;
+  /** Problems of recently edited instructions by escape, column and text (see `run`). */
+  private readonly itemCache = new Map<string, { problems: Problem[]; triggerProblems: Problem[] }>();
+  /** Statistics of the last run, for tests and the benchmark. */
+  lastRun = { full: false, reparsedItems: 0, variableItems: 0 };
+
+  /** Same result as `validateSyntax(text, lineCount)` (and throws when it would). */
+  validate(text: string, lineCount: number): StrataDiagnostic[] {
+    try {
+      const problems = this.run(text);
+      if (problems) return toStrataSyntax(problems, lineCount);
+    } catch {
+      // Below: the full validation decides (it may throw the same error, which the caller's guard reports).
+    }
+    this.state = undefined;
+    this.lastRun = { full: true, reparsedItems: -1, variableItems: -1 };
+    return validateSyntax(text, lineCount);
+  }
+
+  /** The problems `Validator.validate` would give, or null when the full validation must run instead. */
+  private run(text: string): Problem[] | null {
+    const document = TextDocument.create('', '', 0, text);
+    const parser = new Parser() as unknown as ParserInternals;
+    parser.document = document;
+    parser.buffer = text;
+    const directives = parser.getParserDirectives(document, text);
+    let escape = '\\';
+    for (const d of directives) {
+      if (d.getDirective() === 'escape' && (d.getValue() === '\\' || d.getValue() === '`')) { escape = d.getValue(); break; }
+    }
+    parser.escapeChar = escape;
+    const lines = linesWithTerminators(text);
+    const head = escape + '\u0000' + lines.slice(0, directives.length).join('');
+    const mainStart = directives.length > 0 ? document.offsetAt({ line: directives.length, character: 0 }) : text.charCodeAt(0) === 0xfeff ? 1 : 0;
+
+    const old = this.state && this.state.head === head ? this.state : undefined;
+    const validator = new ValidatorClass(DEDUPLICATED);
+    validator.document = document;
+    const newItems: Item[] = [];
+    // Items re-parsed now: their Instruction objects (in a Dockerfile of their own, enough for local checks).
+    const fresh = new Map<Item, Instruction>();
+    const region = new DockerfileImpl(document);
+
+    let reuseTail: Item[] = [];
+    let delta = 0;
+    let from = mainStart;
+    if (old) {
+      const oldLines = old.lines;
+      let p = 0;
+      const maxCommon = Math.min(oldLines.length, lines.length);
+      while (p < maxCommon && oldLines[p] === lines[p]) p++;
+      let q = 0;
+      while (q < maxCommon - p && oldLines[oldLines.length - 1 - q] === lines[lines.length - 1 - q]) q++;
+      delta = lines.length - oldLines.length;
+      // Items that end before the first changed line parse the same (an item never looks past its own end).
+      let f = 0;
+      while (f < old.items.length && old.items[f].endLine < p) f++;
+      for (let k = 0; k < f; k++) newItems.push(old.items[k]);
+      if (f > 0) from = document.offsetAt({ line: old.items[f - 1].endLine + 1, character: 0 });
+      const tailStartNew = lines.length - q;
+      const oldStartAt = new Map<number, number>();
+      for (let k = f; k < old.items.length; k++) oldStartAt.set(old.items[k].startLine, k);
+      this.parseItems(parser, region, text, from, document, newItems, fresh, (startLine, column) => {
+        if (startLine < tailStartNew) return false;
+        const k = oldStartAt.get(startLine - delta);
+        // Same column too: the old item may have started after a byte-order mark that is now an ordinary character.
+        if (k === undefined || old.items[k].column !== column) return false;
+        reuseTail = old.items.slice(k);
+        return true;
+      });
+    } else {
+      this.parseItems(parser, region, text, from, document, newItems, fresh, () => false);
+    }
+    for (const it of reuseTail) {
+      newItems.push(delta === 0 ? it : { ...it, startLine: it.startLine + delta, endLine: it.endLine + delta });
+    }
+    this.lastRun = { full: !old, reparsedItems: fresh.size, variableItems: 0 };
+
+    // Items whose problems depend on the whole document (see Item.volatile) are re-parsed like edited ones.
+    if (old) {
+      for (const it of newItems) {
+        if (!it.volatile || fresh.has(it) || it.facts?.variableItem) continue;
+        const start = document.offsetAt({ line: it.startLine, character: it.column });
+        const count = region.getInstructions().length;
+        parser.processInstruction(region, text.charAt(start), start);
+        fresh.set(it, region.getInstructions()[count]);
+      }
+    }
+    // Facts first: a stage name that the full validation defuses must not reach dockerfile-utils' regex here (it
+    // backtracks exponentially); such a text takes the full path.
+    for (const [item, ins] of fresh) if (!item.comment) item.facts = instructionFacts(ins, item);
+    if (mayNeedDefusing(text) && newItems.some((it) => it.facts?.needsDefusing)) return null;
+    // Local problems of the re-parsed items; an edit that restores an instruction's earlier text (a backspace after a
+    // key, undo) finds its problems in the item cache (they depend on its text, column and the escape only).
+    for (const [item, ins] of fresh) {
+      if (item.comment || item.facts!.variableItem) continue;
+      const key = old ? escape + item.column + '\u0000' + item.text : '';
+      const hit = old ? this.itemCache.get(key) : undefined;
+      if (hit) {
+        item.problems = hit.problems;
+        item.triggerProblems = hit.triggerProblems;
+        item.volatile = false;
+        continue;
+      }
+      item.problems = localProblems(validator, document, escape, ins, item.startLine);
+      item.triggerProblems = triggerProblems(validator, document, escape, ins, item.startLine);
+      item.volatile = isVolatile(item.problems) || isVolatile(item.triggerProblems);
+      if (old && !item.volatile) {
+        if (this.itemCache.size >= ITEM_CACHE_LIMIT) this.itemCache.delete(this.itemCache.keys().next().value as string);
+        this.itemCache.set(key, { problems: item.problems, triggerProblems: item.triggerProblems });
+      }
+    }
+    if (!old) region.organizeComments();
+    this.validateVariableItems(parser, validator, document, escape, newItems, fresh, !old);
+
+    this.state = { lines, head, items: newItems };
+    if (this.textIds.size > 4 * newItems.length + 1000) {
+      // Renumbering would change every context key: drop the variable items' keys so they are re-validated once.
+      this.textIds = new Map();
+      this.nextTextId = 0;
+      for (const it of newItems) {
+        let id = this.textIds.get(it.text);
+        if (id === undefined) this.textIds.set(it.text, id = this.nextTextId++);
+        it.textId = id;
+        it.contextKey = undefined;
+      }
+    }
+    return assemble(validator, document, directives, escape, newItems);
+  }
+
+  /**
+   * The parse loop of `Parser.parse` from `offset`, one item at a time, until `converged(line, column)` says an item
+   * starting there is known already (then the caller reuses the old items from there on).
+   */
+  private parseItems(parser: ParserInternals, dockerfile: DockerfileImpl, text: string, offset: number, document: TextDocument,
+    out: Item[], fresh: Map<Item, Instruction>, converged: (startLine: number, column: number) => boolean): void {
+    for (let i = offset; i < text.length; i++) {
+      const c = text.charAt(i);
+      if (c === ' ' || c === '\t' || c === '\r' || c === '\n') continue;
+      const startLine = document.positionAt(i).line;
+      const lineStart = document.offsetAt({ line: startLine, character: 0 });
+      if (converged(startLine, i - lineStart)) return;
+      const commentsBefore = dockerfile.getComments().length;
+      const instructionsBefore = dockerfile.getInstructions().length;
+      const end = c === '#' ? parser.processComment(dockerfile, i) : parser.processInstruction(dockerfile, c, i);
+      const endLine = document.positionAt(end).line;
+      // A slice would keep this version's whole text alive for as long as the item is reused: copy it.
+      const itemText = copyString(text.slice(document.offsetAt({ line: startLine, character: 0 }), document.offsetAt({ line: endLine + 1, character: 0 })));
+      let textId = this.textIds.get(itemText);
+      if (textId === undefined) this.textIds.set(itemText, textId = this.nextTextId++);
+      const item: Item = {
+        startLine, endLine, column: i - lineStart,
+        text: itemText, comment: c === '#', ignoreLines: [], textId,
+      };
+      for (const comment of dockerfile.getComments().slice(commentsBefore)) {
+        if (comment.getContent() === IGNORE_COMMENT) item.ignoreLines.push(comment.getRange().start.line - startLine);
+      }
+      const ins = dockerfile.getInstructions()[instructionsBefore];
+      fresh.set(item, ins);
+      out.push(item);
+      i = end;
+    }
+  }
+
+  /**
+   * Variable items, validated in a Dockerfile holding their context: every FROM, ARG and ENV, and every instruction
+   * before the first FROM (variables resolve against those only, see dockerfile-ast's `resolveVariable`). An item's
+   * problems are kept while the context before it and its own text stay the same.
+   */
+  private validateVariableItems(parser: ParserInternals, validator: ValidatorInternals, document: TextDocument, escape: string,
+    items: Item[], fresh: Map<Item, Instruction>, cold: boolean): void {
+    let key = '';
+    let beforeFirstFrom = true;
+    const isContext = (it: Item) => beforeFirstFrom || it.facts!.isFrom || it.facts!.isArg || it.facts!.isEnv || it.facts!.keyword === 'FROM';
+    const stale: Item[] = [];
+    for (const it of items) {
+      if (it.comment) continue;
+      const f = it.facts!;
+      if (f.variableItem) {
+        const k = key + '|' + it.textId;
+        if (it.contextKey !== k || fresh.has(it) || it.volatile) stale.push(it);
+        it.contextKey = k;
+      }
+      if (isContext(it)) key += ',' + it.textId;
+      if (f.keyword === 'FROM' || f.isFrom) beforeFirstFrom = false;
+    }
+    this.lastRun.variableItems = stale.length;
+    if (stale.length === 0) return;
+    if (cold) {
+      // Everything was parsed into one Dockerfile, exactly as Validator.validate does: validate there.
+      for (const it of stale) {
+        const ins = fresh.get(it)!;
+        it.problems = localProblems(validator, document, escape, ins, it.startLine);
+        it.triggerProblems = triggerProblems(validator, document, escape, ins, it.startLine);
+        it.volatile = isVolatile(it.problems) || isVolatile(it.triggerProblems);
+      }
+      return;
+    }
+    // Re-parse context + stale items in file order into one Dockerfile, as far as the last stale item.
+    const last = stale[stale.length - 1];
+    const staleSet = new Set(stale);
+    const dockerfile = new DockerfileImpl(document);
+    const parsed = new Map<Item, Instruction>();
+    beforeFirstFrom = true;
+    for (const it of items) {
+      if (it.comment) continue;
+      if (isContext(it) || staleSet.has(it)) {
+        const start = document.offsetAt({ line: it.startLine, character: it.column });
+        const count = dockerfile.getInstructions().length;
+        parser.processInstruction(dockerfile, document.getText().charAt(start), start);
+        parsed.set(it, dockerfile.getInstructions()[count]);
+      }
+      if (it.facts!.keyword === 'FROM' || it.facts!.isFrom) beforeFirstFrom = false;
+      if (it === last) break;
+    }
+    for (const it of stale) {
+      const ins = parsed.get(it)!;
+      it.problems = localProblems(validator, document, escape, ins, it.startLine);
+      it.triggerProblems = triggerProblems(validator, document, escape, ins, it.startLine);
+      it.volatile = isVolatile(it.problems) || isVolatile(it.triggerProblems);
+    }
+  }
+}
+
+function instructionFacts(ins: Instruction, item: Item): InstructionFacts {
+  const rel = (r: Range): Range => ({ start: { line: r.start.line - item.startLine, character: r.start.character }, end: { line: r.end.line - item.startLine, character: r.end.character } });
+  const keyword = ins.getKeyword();
+  const isFrom = ins instanceof From;
+  let needsDefusing = false;
+  let buildStage: string | null = null;
+  let buildStageRange: Range | null = null;
+  if (isFrom) {
+    const arg = ins.getArguments()[2];
+    needsDefusing = !!arg && stageNameNeedsDefusing(arg.getValue().toLowerCase());
+    buildStage = ins.getBuildStage();
+    const r = ins.getBuildStageRange();
+    buildStageRange = r ? rel(r) : null;
+  }
+  let variableItem = false;
+  if (item.text.includes('$')) {
+    const trigger = ins instanceof Onbuild ? ins.getTriggerInstruction() : null;
+    variableItem = VARIABLE_KEYWORDS.has(keyword) || (!!trigger && VARIABLE_KEYWORDS.has(trigger.getKeyword()));
+  }
+  return {
+    keyword, isFrom, isArg: ins instanceof Arg, isCmd: ins instanceof Cmd, isEntrypoint: ins instanceof Entrypoint,
+    isHealthcheck: ins instanceof Healthcheck, isEnv: ins instanceof Env,
+    instructionRange: rel(ins.getInstructionRange()), buildStage, buildStageRange, needsDefusing, variableItem,
+  };
+}
+
+/** What `Validator.validate` says about one instruction in its main loop (without the no-FROM check), lines relative. */
+/** A copy of `s` that does not share (and so does not retain) the string it was sliced from. */
+function copyString(s: string): string {
+  return (' ' + s).slice(1);
+}
+
+function isVolatile(problems: readonly Problem[]): boolean {
+  return problems.some((p) => p.code === ValidationCode.INVALID_PROTO);
+}
+
+function localProblems(validator: ValidatorInternals, document: TextDocument, escape: string, ins: Instruction, startLine: number): Problem[] {
+  const problems: Problem[] = [];
+  validator.validateInstruction(document, escape, ins, ins.getKeyword(), false, problems);
+  validator.checkVariables(ins, problems);
+  return problems.map((p) => shift(p, -startLine));
+}
+
+function triggerProblems(validator: ValidatorInternals, document: TextDocument, escape: string, ins: Instruction, startLine: number): Problem[] {
+  if (!(ins instanceof Onbuild)) return [];
+  const trigger = ins.getTriggerInstruction();
+  if (!trigger) return [];
+  const problems: Problem[] = [];
+  validator.validateInstruction(document, escape, trigger, trigger.getKeyword(), true, problems);
+  return problems.map((p) => shift(p, -startLine));
+}
+
+function shift(p: Problem, by: number): Problem {
+  if (by === 0) return p;
+  return {
+    ...p,
+    instructionLine: p.instructionLine === null ? null : p.instructionLine + by,
+    range: { start: { line: p.range.start.line + by, character: p.range.start.character }, end: { line: p.range.end.line + by, character: p.range.end.character } },
+  };
+}
+
+function absolute(r: Range, line: number): Range {
+  return { start: { line: r.start.line + line, character: r.start.character }, end: { line: r.end.line + line, character: r.end.character } };
+}
+
+/** `Validator.validate`'s order: directives, no source image, duplicates, stage names, instructions, triggers, ignores. */
+function assemble(validator: ValidatorInternals, document: TextDocument, directives: Directive[], escape: string, items: Item[]): Problem[] {
+  const problems: Problem[] = [];
+  const head = new DockerfileImpl(document);
+  head.setDirectives(directives as never);
+  validator.checkDirectives(head, problems);
+  const instructions = items.filter((it) => !it.comment);
+  if (instructions.length === 0 || instructions.every((it) => it.facts!.isArg)) {
+    problems.push(ValidatorClass.createNoSourceImage(document.positionAt(0), document.positionAt(0)));
+  }
+  const settings = validator.settings as Record<string, unknown>;
+  const byRange = (it: Item) => ({ getInstructionRange: () => absolute(it.facts!.instructionRange, it.startLine) });
+  let cmds: Item[] = [];
+  let entrypoints: Item[] = [];
+  let healthchecks: Item[] = [];
+  const flush = () => {
+    validator.createDuplicatesDiagnostics(problems, settings.instructionCmdMultiple, 'CMD', cmds.map(byRange));
+    validator.createDuplicatesDiagnostics(problems, settings.instructionEntrypointMultiple, 'ENTRYPOINT', entrypoints.map(byRange));
+    validator.createDuplicatesDiagnostics(problems, settings.instructionHealthcheckMultiple, 'HEALTHCHECK', healthchecks.map(byRange));
+    cmds = [];
+    entrypoints = [];
+    healthchecks = [];
+  };
+  for (const it of instructions) {
+    const f = it.facts!;
+    if (f.isCmd) cmds.push(it);
+    else if (f.isEntrypoint) entrypoints.push(it);
+    else if (f.isHealthcheck) healthchecks.push(it);
+    else if (f.isFrom) flush();
+  }
+  flush();
+  validator.createDuplicateBuildStageNameDiagnostics(problems, instructions.filter((it) => it.facts!.isFrom).map((it) => ({
+    getBuildStage: () => it.facts!.buildStage,
+    getInstructionRange: () => absolute(it.facts!.instructionRange, it.startLine),
+    getBuildStageRange: () => (it.facts!.buildStageRange ? absolute(it.facts!.buildStageRange, it.startLine) : null),
+  })));
+  let hasFrom = false;
+  for (const it of instructions) {
+    const keyword = it.facts!.keyword;
+    if (keyword === 'FROM') hasFrom = true;
+    else if (!hasFrom && keyword !== 'ARG') {
+      const r = absolute(it.facts!.instructionRange, it.startLine);
+      problems.push(ValidatorClass.createNoSourceImage(r.start, r.end));
+      hasFrom = true;
+    }
+    for (const p of it.problems!) problems.push(shift(p, it.startLine));
+  }
+  for (const it of instructions) for (const p of it.triggerProblems!) problems.push(shift(p, it.startLine));
+  const ignored = new Set<number>();
+  for (const it of items) for (const l of it.ignoreLines) ignored.add(it.startLine + l + 1);
+  if (ignored.size === 0) return problems;
+  return problems.filter((p) => p.instructionLine === null || !ignored.has(p.instructionLine));
+}

@@ -1,0 +1,36 @@
+import { describe, it } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { CheckerCache, DiagnosticsRunner } from '../../../server/src/lsp/diagnosticsRunner';
+import { checkDockerfile } from '../../../server/src/rules/checkDockerfile';
+
+describe('CheckerCache', () => {
+  it('keeps one checker per document, drops the least recently checked beyond its bound, and forgets on request', () => {
+    const cache = new CheckerCache(2);
+    const a = cache.get('a');
+    assert.equal(cache.get('a'), a, 'same document, same checker');
+    cache.get('b');
+    cache.get('a'); // a is now the most recently used
+    cache.get('c'); // drops b
+    assert.equal(cache.size, 2);
+    assert.ok(cache.has('a') && cache.has('c') && !cache.has('b'));
+    cache.forget('a');
+    assert.ok(!cache.has('a'));
+    assert.notEqual(cache.get('a'), a, 'a forgotten document starts afresh');
+  });
+});
+
+describe('DiagnosticsRunner with document keys (in-process, no worker script)', () => {
+  it('gives the same diagnostics as a one-off check across edits, and after forget', async () => {
+    const runner = new DiagnosticsRunner(undefined, () => {});
+    const texts = ['FROM alpine\nEXPOSE 80\n', 'FROM alpine\nEXPOSE abc\n', '\nFROM alpine\nEXPOSE abc\nRUN apt-get update\n'];
+    for (const text of texts) {
+      const r = await runner.check(text, undefined, 'file:///Dockerfile');
+      assert.deepEqual(r.diagnostics, checkDockerfile(text));
+    }
+    runner.forget('file:///Dockerfile');
+    const r = await runner.check(texts[1], undefined, 'file:///Dockerfile');
+    assert.deepEqual(r.diagnostics, checkDockerfile(texts[1]));
+    assert.ok(r.diagnostics.some((d) => d.rule === 'syntax/invalid-port'));
+    runner.dispose();
+  });
+});

@@ -1,0 +1,212 @@
+/**
+ * Exactness of the incremental checker: after every edit, `IncrementalChecker.check` must deep-equal a fresh
+ * `checkDockerfile` of the same text. Every corpus file (LF and CRLF) is checked cold; a seeded sample of them then
+ * takes random edit sequences (characters and lines inserted/deleted, snippets that open heredocs, continuations,
+ * `# escape=` directives, `${…}`, JSON exec form, variables resolved by FROM/EXPOSE/STOPSIGNAL) and typing through
+ * such constructs one character at a time. STRATA_FUZZ_SCALE multiplies the number of edited files and edits.
+ */
+import { describe, it } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { checkDockerfile, countLines } from '../../../server/src/rules/checkDockerfile';
+import { validateSyntax } from '../../../server/src/rules/syntaxValidation';
+import { IncrementalChecker } from '../../../server/src/rules/incrementalChecker';
+import { IncrementalSyntaxValidator, linesWithTerminators } from '../../../server/src/rules/incrementalSyntax';
+import { installAstShims } from '../../../server/src/dockerfile/astShims';
+import { CORPUS, crlf } from '../../support/paths';
+import { rng } from '../../fuzz/corpusMutator';
+
+installAstShims(); // as the server and the CLI run: the fresh check and the incremental one see the same parser
+
+const DIR = path.join(CORPUS, 'dockerfiles');
+const FILES = readFileSync(path.join(DIR, 'SOURCES.tsv'), 'utf8').split('\n').slice(1).filter(Boolean).map((l) => l.split('\t')[0]);
+const SCALE = Math.max(1, Number(process.env.STRATA_FUZZ_SCALE ?? '1') || 1);
+
+const CHARS = [' ', ' ', '\\', '\n', '#', '$', '{', '}', '"', "'", '[', ']', ',', '<', '-', '=', 'a', 'E', 'O', 'F', '`', ':', '\t', '/', 'x'];
+const SNIPPETS = [
+  '\\\n', ' \\\n  ', '<<EOF\n', '\nEOF\n', '<<-EOT\n\techo\n\tEOT\n', '# escape=`\n', '# escape=\\\n', '#escape=`\n\n', '${A:-b}', '${',
+  '["sh", "-c", "echo hi"]', '["a",', '\nRUN echo hi\n', '\nRUN <<EOF\necho hi\nEOF\n', '\nFROM alpine AS x\n', '\nFROM $BASE\n',
+  '\nARG A=1\n', '\nARG BASE=alpine\n', '\nENV P=80\n', '\nENV P abc\n', '\nEXPOSE $P\n', '\nEXPOSE 80/xyz $P\n', '# dockerfile-utils: ignore\n',
+  '\nONBUILD EXPOSE $P\n', '\nONBUILD FROM x\n', '\nHEALTHCHECK CMD x\n', '\nSTOPSIGNAL $S\n', '\nCMD ["a"]\n', '\nfrom x as X\n',
+  '\nCOPY <<EOF /a\nhi\nEOF\n', '\nRUN \\\n\\#h\n', '\n\n', '\r', '\ufeff', '# syntax=docker/dockerfile:1\n', '\n  # comment\n', '\\\n\n',
+];
+const TYPED = ['RUN cat <<EOF\nhello $A\nEOF\n', 'RUN apt-get update && \\\n  apt-get install -y curl\n', '# escape=`\n', 'EXPOSE ${PORT:-80}/tcp\n',
+  'CMD ["node", "server.js"]\n', 'FROM $BASE AS build\n', 'ENV A=1 B="x y"\n'];
+
+type Edit = { at: number; remove: number; insert: string };
+
+function randomEdit(text: string, r: () => number, eol: string): Edit {
+  const pick = <T>(xs: readonly T[]) => xs[Math.floor(r() * xs.length)];
+  const at = r() < 0.08 ? 0 : Math.floor(r() * (text.length + 1));
+  const fixEol = (s: string) => (eol === '\r\n' ? s.replace(/\r?\n/g, '\r\n') : s);
+  const kind = r();
+  if (kind < 0.35) return { at, remove: 0, insert: fixEol(pick(CHARS)) };
+  if (kind < 0.55) return { at, remove: Math.min(text.length - at, 1 + Math.floor(r() * 3)), insert: '' };
+  if (kind < 0.8) return { at, remove: 0, insert: fixEol(pick(SNIPPETS)) };
+  // Whole lines: delete, duplicate or move one.
+  const lines = linesWithTerminators(text);
+  const li = Math.floor(r() * lines.length);
+  const start = lines.slice(0, li).join('').length;
+  if (kind < 0.9) return { at: start, remove: lines[li].length, insert: '' };
+  return { at: start, remove: 0, insert: lines[Math.floor(r() * lines.length)] };
+}
+
+function apply(text: string, e: Edit): string {
+  return text.slice(0, e.at) + e.insert + text.slice(e.at + e.remove);
+}
+
+function assertSame(checker: IncrementalChecker, text: string, what: string, expected = checkDockerfile(text)): void {
+  const actual = checker.check(text);
+  try {
+    assert.deepStrictEqual(actual, expected);
+  } catch (e) {
+    assert.fail(`${what}: incremental result differs from a fresh check\n--- text ---\n${JSON.stringify(text)}\n${(e as Error).message.slice(0, 3000)}`);
+  }
+}
+
+const texts = FILES.map((f) => ({ file: f, text: readFileSync(path.join(DIR, f), 'utf8') }));
+
+describe('IncrementalChecker', () => {
+  // Corpus-wide, only the syntax validation is compared: it is the one part the incremental checker computes
+  // differently (the scan, BuildKit's checks and the rules are the same code on the same text, see
+  // checkDockerfileWith), and a full check of 1,200 texts would cost most of this file's time budget.
+  it('validates every corpus file, LF and CRLF, exactly as dockerfile-utils does, cold and re-checked', () => {
+    for (const { file, text } of texts) {
+      for (const t of [text, crlf(text)]) {
+        const lineCount = countLines(t);
+        const syntax = new IncrementalSyntaxValidator();
+        const expected = validateSyntax(t, lineCount);
+        for (const when of ['cold', 'unchanged']) {
+          try {
+            assert.deepStrictEqual(syntax.validate(t, lineCount), expected);
+          } catch (e) {
+            assert.fail(`${file} (${when}${t === text ? '' : ', CRLF'}): ${(e as Error).message.slice(0, 3000)}`);
+          }
+        }
+        assert.equal(syntax.lastRun.reparsedItems, 0, `${file}: an unchanged text re-parses nothing`);
+      }
+    }
+  });
+
+  it('equals a fresh check after every edit of random edit sequences (seeded)', () => {
+    const r = rng(20261125);
+    const files = Math.min(texts.length, 40 * SCALE);
+    let checks = 0;
+    let incremental = 0;
+    for (let n = 0; n < files; n++) {
+      const { file, text: original } = texts[Math.floor(r() * texts.length)];
+      const eol = r() < 0.3 ? '\r\n' : '\n';
+      let text = eol === '\r\n' ? crlf(original) : original;
+      const checker = new IncrementalChecker();
+      checker.check(text);
+      const seed = Math.floor(r() * 1e9);
+      const er = rng(seed);
+      for (let k = 0; k < 25 * SCALE; k++) {
+        text = apply(text, randomEdit(text, er, eol));
+        assertSame(checker, text, `${file} seed ${seed} edit ${k}`);
+        checks++;
+        if (!checker.lastRun.full) incremental++;
+      }
+    }
+    // The comparison proves something only if the edits took the incremental path (not the full fallback).
+    assert.ok(incremental > checks * 0.8, `${incremental} of ${checks} checks were incremental`);
+  });
+
+  it('equals a fresh check while typing through heredocs, continuations, escape directives, ${ and exec form', () => {
+    const r = rng(7);
+    for (let n = 0; n < 6 * SCALE; n++) {
+      const { file, text: original } = texts[Math.floor(r() * texts.length)];
+      let text = original;
+      const checker = new IncrementalChecker();
+      checker.check(text);
+      const snippet = TYPED[n % TYPED.length];
+      const lines = linesWithTerminators(text);
+      // Type at a line start (or at the very top for the escape directive).
+      let at = snippet.startsWith('#') ? 0 : lines.slice(0, Math.floor(r() * lines.length)).join('').length;
+      for (const ch of snippet) {
+        text = text.slice(0, at) + ch + text.slice(at);
+        at += ch.length;
+        assertSame(checker, text, `${file} typing ${JSON.stringify(snippet)} at ${at}`);
+      }
+      // And delete it again, one character at a time from the end.
+      for (let k = 0; k < snippet.length; k++) {
+        text = text.slice(0, at - 1) + text.slice(at);
+        at--;
+        assertSame(checker, text, `${file} deleting ${JSON.stringify(snippet)} at ${at}`);
+      }
+    }
+  });
+});
+
+/** Checks `before`, then `after` with the same checker; the second result must equal a fresh check. */
+function step(before: string, after: string, incremental = true): ReturnType<typeof checkDockerfile> {
+  const checker = new IncrementalChecker();
+  checker.check(before);
+  const expected = checkDockerfile(after);
+  assertSame(checker, after, `${JSON.stringify(before)} → ${JSON.stringify(after)}`, expected);
+  assert.equal(checker.lastRun.full, !incremental, incremental ? 'the edit took the incremental path' : 'the full validation ran');
+  return expected;
+}
+const has = (ds: ReturnType<typeof checkDockerfile>, rule: string, line?: number) => ds.some((d) => d.rule === rule && (line === undefined || d.line === line));
+
+for (const [eol, fix] of [['LF', (s: string) => s], ['CRLF', crlf]] as const) {
+  describe(`IncrementalChecker edge cases (${eol})`, () => {
+    it('re-validates EXPOSE $P when the ENV it resolves against changes', () => {
+      assert.ok(has(step(fix('FROM a\nENV P=80\nEXPOSE $P\n'), fix('FROM a\nENV P=abc\nEXPOSE $P\n')), 'syntax/invalid-port', 2));
+      assert.ok(!has(step(fix('FROM a\nENV P=abc\nEXPOSE $P\n'), fix('FROM a\nENV P=80\nEXPOSE $P\n')), 'syntax/invalid-port'));
+    });
+    it('re-validates an ONBUILD trigger that resolves a variable', () => {
+      step(fix('FROM a\nENV P=80\nONBUILD EXPOSE $P\n'), fix('FROM a\nENV P=x\nONBUILD EXPOSE $P\n'));
+    });
+    it('FROM $BASE follows the global ARG that defines it', () => {
+      step(fix('ARG BASE=alpine\nFROM $BASE\n'), fix('ARG BAS=alpine\nFROM $BASE\n'));
+    });
+    it('an escape directive typed at the top re-parses everything', () => {
+      step(fix('FROM a\nRUN echo `\n  hi\nEXPOSE abc\n'), fix('# escape=`\nFROM a\nRUN echo `\n  hi\nEXPOSE abc\n'), false);
+    });
+    it('a heredoc opener swallows the lines after it', () => {
+      assert.ok(!has(step(fix('FROM a\nRUN cat\nEXPOSE abc\nEOF\n'), fix('FROM a\nRUN cat <<EOF\nEXPOSE abc\nEOF\n')), 'syntax/invalid-port'));
+    });
+    it('a continuation joins the next instruction', () => {
+      step(fix('FROM a\nRUN echo\nEXPOSE abc\n'), fix('FROM a\nRUN echo \\\nEXPOSE abc\n'));
+    });
+    it('findings below move with lines inserted above', () => {
+      assert.ok(has(step(fix('FROM a\nEXPOSE abc\n'), fix('\n\nFROM a\nEXPOSE abc\n')), 'syntax/invalid-port', 3));
+    });
+    it('a `# dockerfile-utils: ignore` comment typed above an instruction silences it', () => {
+      assert.ok(!has(step(fix('FROM a\nEXPOSE abc\n'), fix('FROM a\n# dockerfile-utils: ignore\nEXPOSE abc\n')), 'syntax/invalid-port'));
+    });
+    it('duplicate stage names across instructions', () => {
+      const ds = step(fix('FROM a AS x\nFROM b AS y\n'), fix('FROM a AS x\nFROM b AS x\n'));
+      assert.ok(has(ds, 'syntax/duplicate-build-stage-name', 0) && has(ds, 'syntax/duplicate-build-stage-name', 1));
+    });
+    it('no FROM left: only ARGs', () => {
+      assert.ok(has(step(fix('ARG A\nFROM a\n'), fix('ARG A\n')), 'syntax/no-source-image'));
+    });
+    it('the `RUN \\` + `\\#h` input that crashes dockerfile-ast', () => {
+      step(fix('FROM a\nRUN echo\n'), fix('FROM a\nRUN \\\n\\#h\n'));
+    });
+    it('an unterminated heredoc at the end, then terminated', () => {
+      step(fix('FROM a\nRUN <<EOF\necho\n'), fix('FROM a\nRUN <<EOF\necho\nEOF\nEXPOSE abc\n'));
+    });
+    it('a byte-order mark added', () => {
+      step(fix('FROM a\nEXPOSE abc\n'), fix('\ufeffFROM a\nEXPOSE abc\n'));
+    });
+    it('a line break typed before a byte-order mark (which then belongs to the instruction)', () => {
+      assert.ok(has(step(fix('\ufeffFROM a\nEXPOSE abc\n'), fix('\n\ufeffFROM a\nEXPOSE abc\n')), 'syntax/unknown-instruction', 1));
+    });
+    it('a long invalid stage name (defused by the full validation) takes the full path, at once', () => {
+      const cpu = process.cpuUsage();
+      step(fix('FROM a AS b\nRUN x\n'), fix(`FROM a AS ${'b'.repeat(40)}!\nRUN x\n`), false);
+      const used = process.cpuUsage(cpu);
+      assert.ok((used.user + used.system) / 1000 < 2000, 'dockerfile-utils\' stage-name regex is never reached undefused');
+    });
+  });
+}
+
+describe('IncrementalChecker edge cases (lone CR)', () => {
+  it('lone CR line ends', () => {
+    step('FROM a\rEXPOSE 80\r', 'FROM a\rEXPOSE abc\r');
+  });
+});
