@@ -3,17 +3,25 @@
  *
  * Texts: a 3,000-line Dockerfile assembled from ../shared/corpus/dockerfiles (LF files without `# escape=`, in index
  * order) and the median-size corpus file. For each text:
- * - baseline: dockerfile-ast's bare `DockerfileParser.parse` of the text, in-process (median);
- * - didChange → publishDiagnostics: one-character edits (a space typed/deleted at the end of a line), p50 and p99,
- *   for our dist/server.js and for dockerfile-language-server-nodejs 0.15.0 (devDependency) over stdio;
+ * - baseline: dockerfile-ast's bare `DockerfileParser.parse` of the text, in-process (median of samples taken before
+ *   and after each server's run, so both servers are compared with the same machine load);
+ * - didChange → publishDiagnostics: one-character edits as a user types: on line after line (spread over the file), a
+ *   three-letter word typed into the instruction's arguments one key at a time, then deleted with three backspaces;
+ *   p50 and p99 (nearest rank: with 60 edits p99 is the slowest edit, the first ones included), for our dist/server.js
+ *   and for dockerfile-language-server-nodejs 0.15.0 (devDependency) over stdio, in a temporary workspace that has
+ *   .strata.json, .hadolint.yaml and .dockerignore; ratios to the bare parse and to the peer, plus each server's
+ *   CPU per edit (the whole process, and its main thread: CPU time is far less sensitive to the machine's load than
+ *   wall time) and (ours) where a run spent its time (STRATA_TRACE_DIAGNOSTICS, medians);
  * - semantic tokens for the text (median), both servers.
  * Then the pathological documents (1 MB line, 10,000-line RUN continuation, 2,000 `$A`): the slowest answer of our
  * server over every advertised request (goal: < 1 s), and whether the peer answers semantic tokens within 5 s.
  *
- *   npm run bench -- lsp        (STRATA_BENCH_EDITS=N edits per text and server, default 60)
+ *   npm run bench -- lsp        (STRATA_BENCH_EDITS=N edits per text and server, default 60;
+ *                                STRATA_BENCH_SERVER=path/to/server.js measures another build of ours, for before/after)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { DockerfileParser } from 'dockerfile-ast';
@@ -56,14 +64,23 @@ const quantile = (xs: number[], q: number) => {
   return s[Math.min(s.length - 1, Math.floor(q * s.length))];
 };
 
-function bareParseMs(text: string): number {
+function bareParseSamples(text: string, n = 15): number[] {
   const times: number[] = [];
-  for (let i = 0; i < 30; i++) {
+  for (let i = 0; i < n; i++) {
     const t = performance.now();
     DockerfileParser.parse(text);
     times.push(performance.now() - t);
   }
-  return quantile(times, 0.5);
+  return times;
+}
+
+/** A workspace as users have one: the settings files Strata reads for every diagnostics run. */
+function benchWorkspace(): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'strata-lsp-bench-'));
+  writeFileSync(path.join(dir, '.strata.json'), '{"rules": {"size/no-install-recommends": "info"}}\n');
+  writeFileSync(path.join(dir, '.hadolint.yaml'), 'ignored:\n  - DL3008\noverride:\n  warning:\n    - DL3009\n');
+  writeFileSync(path.join(dir, '.dockerignore'), 'node_modules\n.git\n*.log\n');
+  return dir;
 }
 
 class Client {
@@ -71,10 +88,12 @@ class Client {
   readonly conn: ProtocolConnection;
   private waiters: ((p: PublishDiagnosticsParams) => void)[] = [];
   init!: InitializeResult;
+  /** `diagnostics trace …` log lines (our server with STRATA_TRACE_DIAGNOSTICS=1). */
+  readonly traces: string[] = [];
   private stopping = false;
 
-  constructor(readonly name: string, command: string[]) {
-    this.proc = spawn(command[0], command.slice(1), { stdio: ['pipe', 'pipe', 'ignore'] });
+  constructor(readonly name: string, command: string[], env: Record<string, string> = {}) {
+    this.proc = spawn(command[0], command.slice(1), { stdio: ['pipe', 'pipe', 'ignore'], env: { ...process.env, ...env } });
     // A server that dies mid-run (or a dist/ rebuilt under it) must fail the bench loudly, not leave it waiting.
     this.proc.on('exit', (code, signal) => {
       if (this.stopping) return;
@@ -87,13 +106,15 @@ class Client {
     });
     this.conn.onRequest('client/registerCapability', () => null);
     this.conn.onRequest('workspace/configuration', (p: { items: unknown[] }) => p.items.map(() => null));
-    this.conn.onNotification('window/logMessage', () => undefined);
+    this.conn.onNotification('window/logMessage', (m: { message: string }) => {
+      if (m.message.startsWith('diagnostics trace')) this.traces.push(m.message);
+    });
     this.conn.listen();
   }
 
-  async start(): Promise<void> {
+  async start(rootUri: string | null = null): Promise<void> {
     this.init = await this.conn.sendRequest<InitializeResult>('initialize', {
-      processId: process.pid, rootUri: null, capabilities: { textDocument: { publishDiagnostics: { versionSupport: true } } },
+      processId: process.pid, rootUri, capabilities: { textDocument: { publishDiagnostics: { versionSupport: true } } },
     });
     await this.conn.sendNotification('initialized', {});
   }
@@ -120,8 +141,17 @@ class Client {
 
   /** CPU time (ms) of the server's main thread so far (Linux /proc): wall time on a loaded machine measures the load. */
   mainThreadCpuMs(): number {
+    return this.cpuMs(`/proc/${this.proc.pid}/task/${this.proc.pid}/stat`);
+  }
+
+  /** CPU time (ms) of the whole server process so far (all threads: our diagnostics worker included). */
+  processCpuMs(): number {
+    return this.cpuMs(`/proc/${this.proc.pid}/stat`);
+  }
+
+  private cpuMs(file: string): number {
     try {
-      const stat = readFileSync(`/proc/${this.proc.pid}/task/${this.proc.pid}/stat`, 'utf8');
+      const stat = readFileSync(file, 'utf8');
       const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
     } catch {
@@ -145,32 +175,63 @@ class Client {
   }
 }
 
-async function diagnosticLatency(client: Client, uri: string, text: string): Promise<number[]> {
+const WORD = 'abc';
+
+/**
+ * The keystrokes: visit non-blank lines spread over the file (a prime stride), type WORD one character at a time
+ * right after the line's first word (inside an instruction's arguments, or a comment), then delete it with
+ * backspaces, and go on to the next line. Each keystroke is one didChange of one character.
+ */
+function keystrokes(text: string, count: number): { line: number; character: number; insert: string | null }[] {
+  const lines = text.split('\n');
+  const candidates = lines.map((l, i) => (l.trim() ? i : -1)).filter((i) => i >= 0);
+  const out: { line: number; character: number; insert: string | null }[] = [];
+  for (let visit = 0; out.length < count; visit++) {
+    const line = candidates[(visit * 7919) % candidates.length];
+    const l = lines[line];
+    const space = l.search(/\S\s/);
+    const at = space === -1 ? l.length : space + 2;
+    for (let k = 0; k < WORD.length && out.length < count; k++) out.push({ line, character: at + k, insert: WORD[k] });
+    for (let k = WORD.length; k > 0 && out.length < count; k--) out.push({ line, character: at + k - 1, insert: null });
+  }
+  return out;
+}
+
+async function diagnosticLatency(client: Client, uri: string, text: string): Promise<{ times: number[]; cpuPerEdit: number; processCpuPerEdit: number }> {
   const opened = client.nextDiagnostics(uri, 1);
   await client.conn.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'dockerfile', version: 1, text } });
   await opened;
-  const lines = text.split('\n');
-  let current = lines.slice();
+  const current = text.split('\n');
   const times: number[] = [];
-  for (let i = 0; i < EDITS; i++) {
+  const cpu0 = client.mainThreadCpuMs();
+  const processCpu0 = client.processCpuMs();
+  for (const [i, k] of keystrokes(text, EDITS).entries()) {
     const version = i + 2;
-    const line = Math.floor((i * 7919) % Math.max(1, lines.length - 1));
-    const typing = current[line] === lines[line];
-    const ch = current[line].length;
-    current[line] = typing ? current[line] + ' ' : lines[line];
-    const change = client.incremental
-      ? { range: typing ? { start: { line, character: ch }, end: { line, character: ch } } : { start: { line, character: ch - 1 }, end: { line, character: ch } }, text: typing ? ' ' : '' }
-      : { text: current.join('\n') };
+    const before = current[k.line];
+    current[k.line] = k.insert === null ? before.slice(0, k.character) + before.slice(k.character + 1) : before.slice(0, k.character) + k.insert + before.slice(k.character);
+    const range = { start: { line: k.line, character: k.character }, end: { line: k.line, character: k.character + (k.insert === null ? 1 : 0) } };
+    const change = client.incremental ? { range, text: k.insert ?? '' } : { text: current.join('\n') };
     const published = client.nextDiagnostics(uri, version);
     await client.conn.sendNotification('textDocument/didChange', { textDocument: { uri, version }, contentChanges: [change] });
     times.push(await published);
   }
-  return times;
+  if (current.join('\n') !== text) throw new Error('the keystrokes did not restore the text');
+  return { times, cpuPerEdit: (client.mainThreadCpuMs() - cpu0) / EDITS, processCpuPerEdit: (client.processCpuMs() - processCpu0) / EDITS };
+}
+
+/** Medians of the phases our server logs per diagnostics run (strataServer.ts, STRATA_TRACE_DIAGNOSTICS). */
+function traceSummary(traces: string[]): string {
+  const phases = ['queued', 'shadow', 'worker round trip', 'convert', 'publish'];
+  const rows = traces.map((t) => phases.map((k) => Number(new RegExp(`${k} ([0-9.]+) ms`).exec(t)?.[1])));
+  return phases.map((k, i) => `${k} ${quantile(rows.map((r) => r[i]).filter(Number.isFinite), 0.5)?.toFixed(2) ?? '?'}`).join(', ') + ' ms';
 }
 
 async function semanticTokensMs(client: Client, uri: string): Promise<number> {
   const times: number[] = [];
-  for (let i = 0; i < 7; i++) times.push(await client.timedRequest('textDocument/semanticTokens/full', { textDocument: { uri } }, 10_000));
+  for (let i = 0; i < 7; i++) {
+    times.push(await client.timedRequest('textDocument/semanticTokens/full', { textDocument: { uri } }, 10_000));
+    if (!Number.isFinite(times[i])) return Infinity; // not answered within 10 s: asking again only waits as long
+  }
   return quantile(times, 0.5);
 }
 
@@ -180,25 +241,37 @@ async function main(): Promise<void> {
     { name: '3,000-line file', text: assemble3000(all) },
     { name: `median file (${medianFile(all).file})`, text: medianFile(all).text },
   ];
+  const ours = process.env.STRATA_BENCH_SERVER ? path.resolve(process.env.STRATA_BENCH_SERVER) : path.join(ROOT, 'dist/server.js');
   const servers = [
-    { name: 'strata', command: [process.execPath, path.join(ROOT, 'dist/server.js'), '--stdio'] },
+    { name: 'strata', command: [process.execPath, ours, '--stdio'] },
     { name: 'dockerfile-language-server-nodejs', command: [process.execPath, path.join(ROOT, 'node_modules/dockerfile-language-server-nodejs/bin/docker-langserver'), '--stdio'] },
   ];
+  const workspace = benchWorkspace();
   for (const { name, text } of texts) {
-    const parse = bareParseMs(text);
-    console.log(`\n${name} (load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores): ${text.split('\n').length} lines, ${text.length} chars; dockerfile-ast bare parse ${parse.toFixed(2)} ms (baseline)`);
+    const load0 = os.loadavg()[0];
+    const parseSamples = bareParseSamples(text);
+    const results: { name: string; p50: number; p99: number; tokens: number; cpuPerEdit: number; processCpuPerEdit: number; traces: string[] }[] = [];
     for (const s of servers) {
-      const client = new Client(s.name, s.command);
-      await client.start();
-      const uri = `file:///bench/${encodeURIComponent(name)}/Dockerfile`;
-      const times = await diagnosticLatency(client, uri, text);
-      const p50 = quantile(times, 0.5);
-      const p99 = quantile(times, 0.99);
+      const client = new Client(s.name, s.command, s.name === 'strata' ? { STRATA_TRACE_DIAGNOSTICS: '1' } : {});
+      await client.start(pathToFileURL(workspace).href);
+      const uri = pathToFileURL(path.join(workspace, 'Dockerfile')).href;
+      const { times, cpuPerEdit, processCpuPerEdit } = await diagnosticLatency(client, uri, text);
       const tokens = await semanticTokensMs(client, uri);
-      console.log(`  ${s.name.padEnd(34)} didChange→diagnostics p50 ${p50.toFixed(1)} ms = ${(p50 / parse).toFixed(2)}× parse, p99 ${p99.toFixed(1)} ms = ${(p99 / parse).toFixed(2)}× parse; semantic tokens ${tokens.toFixed(1)} ms = ${(tokens / parse).toFixed(2)}× parse`);
+      results.push({ name: s.name, p50: quantile(times, 0.5), p99: quantile(times, 0.99), tokens, cpuPerEdit, processCpuPerEdit, traces: client.traces.slice(1) });
       client.stop();
+      parseSamples.push(...bareParseSamples(text));
+    }
+    const parse = quantile(parseSamples, 0.5);
+    const peer = results[1];
+    console.log(`\n${name}: ${text.split('\n').length} lines, ${text.length} chars; dockerfile-ast bare parse ${parse.toFixed(2)} ms (baseline); load average ${load0.toFixed(1)} → ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores`);
+    for (const r of results) {
+      const vsPeer = r === peer ? '' : ` (${(r.p50 / peer.p50).toFixed(2)}× / ${(r.p99 / peer.p99).toFixed(2)}× the peer's)`;
+      console.log(`  ${r.name.padEnd(34)} didChange→diagnostics p50 ${r.p50.toFixed(1)} ms = ${(r.p50 / parse).toFixed(2)}× parse, p99 ${r.p99.toFixed(1)} ms = ${(r.p99 / parse).toFixed(2)}× parse${vsPeer}; `
+        + `CPU per edit ${r.processCpuPerEdit.toFixed(1)} ms (main thread ${r.cpuPerEdit.toFixed(1)}); semantic tokens ${Number.isFinite(r.tokens) ? `${r.tokens.toFixed(1)} ms = ${(r.tokens / parse).toFixed(2)}× parse` : 'not answered within 10 s'}`);
+      if (r.traces.length) console.log(`  ${''.padEnd(34)} where a run goes (medians): ${traceSummary(r.traces)}`);
     }
   }
+  rmSync(workspace, { recursive: true, force: true });
 
   console.log(`\npathological documents: slowest answer over every advertised request (goal < 1000 ms); load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores`);
   const pathological = [

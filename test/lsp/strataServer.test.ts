@@ -23,6 +23,18 @@ describe('language server over stdio', () => {
     });
   }
 
+  it('analyses a closed and reopened document afresh (the worker forgets its cached analysis on didClose)', async () => {
+    const uri = 'file:///tmp/reopen/Dockerfile';
+    await s.open(uri, 'FROM alpine\nFOO bar\n', 1);
+    assert.ok((await s.waitForDiagnostics(uri, 1)).diagnostics.some((d) => d.range.start.line === 1));
+    await s.connection.sendNotification('textDocument/didClose', { textDocument: { uri } });
+    // Same URI and version, other text: a result keyed by URI alone would be the old one.
+    s.diagnostics.length = 0;
+    await s.open(uri, 'FROM alpine\n\n\nBAR baz\n', 1);
+    const codes = (await s.waitForDiagnostics(uri, 1)).diagnostics.filter((d) => String(d.code).startsWith('syntax/')).map((d) => `${d.range.start.line}:${d.code}`);
+    assert.deepEqual(codes, ['3:syntax/unknown-instruction']);
+  });
+
   it('completes instruction keywords', async () => {
     const uri = 'file:///tmp/complete/Dockerfile';
     await s.open(uri, 'FROM alpine\nRU');

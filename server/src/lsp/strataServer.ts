@@ -11,6 +11,7 @@ import {
   type DocumentLink,
   type SemanticTokens,
   DidChangeConfigurationNotification,
+  DidChangeWatchedFilesNotification,
   Diagnostic,
   DiagnosticSeverity,
   DiagnosticTag,
@@ -25,7 +26,7 @@ import { CommandIds, DockerfileLanguageServiceFactory, type DockerfileLanguageSe
 import { ValidationCode } from 'dockerfile-utils';
 import { DiagnosticsRunner } from './diagnosticsRunner';
 import { computeCodeActions, FIX_ALL_KIND } from './codeActions';
-import { RuleSettingsProvider } from '../rules/ruleSettingsProvider';
+import { RuleSettingsProvider, SETTINGS_FILE_GLOB } from '../rules/ruleSettingsProvider';
 import type { StrataDiagnostic } from '../rules/strataDiagnostic';
 import { BuildProgressNotification, BuildRequest, StatusRequest } from '../protocol/lspMessages';
 import { handleBuildRequest } from '../build/buildService';
@@ -61,6 +62,9 @@ export class StrataServer {
   /** `strata.rules` settings, workspace .strata.json/.hadolint.yaml and .dockerignore for each diagnostics run. */
   private readonly ruleSettings = new RuleSettingsProvider();
   private configurationSupport = false;
+  private watchedFilesSupport = false;
+  /** `STRATA_TRACE_DIAGNOSTICS=1`: log where each diagnostics run spent its time (docs/architecture/lsp.md). */
+  private readonly trace = process.env.STRATA_TRACE_DIAGNOSTICS === '1';
   private readonly annotations: PredictionAnnotations;
 
   /** `workerScript`: the bundle that runs diagnostics in a worker thread (server.ts passes itself); none = in-process. */
@@ -86,8 +90,17 @@ export class StrataServer {
     });
     c.onInitialized(() => {
       void c.client.register(DidChangeConfigurationNotification.type).catch(() => undefined);
+      // Settings files are cached between runs (ruleSettingsProvider.ts); a watching client tells us when they change.
+      if (this.watchedFilesSupport) {
+        void c.client.register(DidChangeWatchedFilesNotification.type, { watchers: [{ globPattern: SETTINGS_FILE_GLOB }] }).catch(() => undefined);
+      }
       void this.refreshRuleSettings();
     });
+    // A background re-check (clients without file watching) or a file event found a changed settings file.
+    this.ruleSettings.onStale = () => this.recheckOpenDocuments();
+    c.onDidChangeWatchedFiles((p) => g.run('watchedFiles', undefined, () => {
+      if (this.ruleSettings.invalidateUris(p.changes.map((e) => e.uri))) this.recheckOpenDocuments();
+    }));
     // Rule severities live in the `strata` section; re-read it and re-check open documents when settings change.
     c.onDidChangeConfiguration((p) => {
       if (!this.configurationSupport) this.ruleSettings.setSettings((p.settings as { strata?: unknown } | null)?.strata);
@@ -101,6 +114,8 @@ export class StrataServer {
       if (pending) clearImmediate(pending);
       this.pendingValidation.delete(e.document.uri);
       this.gate.forget(e.document.uri);
+      this.diagnosticsRunner.forget(e.document.uri);
+      this.ruleSettings.forget(e.document.uri);
       void c.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
     });
 
@@ -120,7 +135,10 @@ export class StrataServer {
     c.onCodeLens(h.handle('codeLens', [], async (a) => a.map(await this.annotations.codeLenses(a.shadowDocument))));
     c.languages.inlayHint.on(h.handle('inlayHint', [], async (a) => a.map(await this.annotations.inlayHints(a.shadowDocument))));
     c.onNotification(PredictionConfigNotification, (p) => g.run('predictionConfig', undefined, () => this.annotations.configure(p)));
-    c.onNotification(ContextChangedNotification, (p) => g.run('contextChanged', undefined, () => this.annotations.contextChanged(p.paths)));
+    c.onNotification(ContextChangedNotification, (p) => g.run('contextChanged', undefined, () => {
+      if (this.ruleSettings.invalidate(p.paths)) this.recheckOpenDocuments();
+      this.annotations.contextChanged(p.paths);
+    }));
     c.onRequest(PredictionRequest, (p) => g.runAsync('prediction', null, async () => {
       const doc = docs.get(p.uri);
       return doc ? this.annotations.predict(doc) : null;
@@ -161,7 +179,7 @@ export class StrataServer {
       const diagnostics = p.context.diagnostics
         .map((d) => ({ ...d, code: numericCode(d.code) }))
         .filter((d) => d.code !== undefined);
-      const strata = g.run('strataCodeActions', [], () => computeCodeActions(t, p, this.ruleSettings.optionsFor(p.textDocument.uri)));
+      const strata = g.run('strataCodeActions', [], () => computeCodeActions(t, p, this.ruleSettings.cachedOptionsFor(p.textDocument.uri)));
       if (p.context.only?.every((k) => k.startsWith(CodeActionKind.Source))) return strata;
       return [...strata, ...this.service.computeCodeActions(p.textDocument, p.range, { ...p.context, diagnostics } as never)];
     }));
@@ -197,6 +215,10 @@ export class StrataServer {
       const section: unknown = await this.connection.workspace.getConfiguration('strata').catch(() => undefined);
       this.ruleSettings.setSettings(section);
     }
+    this.recheckOpenDocuments();
+  }
+
+  private recheckOpenDocuments(): void {
     for (const d of this.documents.all()) this.scheduleValidation(d);
   }
 
@@ -204,6 +226,7 @@ export class StrataServer {
     const caps = params.capabilities;
     this.applyEditSupport = caps.workspace?.applyEdit === true;
     this.configurationSupport = caps.workspace?.configuration === true;
+    this.watchedFilesSupport = caps.workspace?.didChangeWatchedFiles?.dynamicRegistration === true;
     this.ruleSettings.setRoots(params.workspaceFolders?.map((f) => f.uri) ?? (params.rootUri ? [params.rootUri] : []));
     this.service.setCapabilities({
       completion: { completionItem: caps.textDocument?.completion?.completionItem as never },
@@ -247,9 +270,10 @@ export class StrataServer {
     const uri = doc.uri;
     const pending = this.pendingValidation.get(uri);
     if (pending) clearImmediate(pending);
+    const scheduled = this.trace ? performance.now() : 0;
     this.pendingValidation.set(uri, setImmediate(() => {
       this.pendingValidation.delete(uri);
-      void this.validate(uri);
+      void this.validate(uri, scheduled);
     }));
   }
 
@@ -257,7 +281,7 @@ export class StrataServer {
    * One analysis in flight per document: an edit that arrives meanwhile marks it dirty and the newest text is
    * analysed next; results for a version that is no longer current are not published.
    */
-  private async validate(uri: string): Promise<void> {
+  private async validate(uri: string, scheduled = 0): Promise<void> {
     const state = this.validation.get(uri) ?? { running: false, dirty: false };
     this.validation.set(uri, state);
     if (state.running) {
@@ -269,9 +293,14 @@ export class StrataServer {
     state.running = true;
     state.dirty = false;
     const version = current.version;
+    const t0 = this.trace ? performance.now() : 0;
     const shadow = this.gate.analysed(uri)!.shadow;
     try {
-      const { diagnostics, ruleErrors } = await this.diagnosticsRunner.check(shadow.text, this.ruleSettings.optionsFor(uri));
+      const options = this.ruleSettings.cachedOptionsFor(uri);
+      const t1 = this.trace ? performance.now() : 0;
+      // The URI as document key: the worker keeps this document's previous analysis and re-checks only what changed.
+      const { diagnostics, ruleErrors } = await this.diagnosticsRunner.check(shadow.text, options, uri);
+      const t2 = this.trace ? performance.now() : 0;
       for (const r of ruleErrors) this.guard.record(r.rule === 'diagnostics' ? 'diagnostics' : `rule ${r.rule}`, new Error(r.message));
       const now = this.documents.get(uri);
       if (now && now.version === version && !state.dirty) {
@@ -279,7 +308,13 @@ export class StrataServer {
         const lsp = this.guard.run('diagnostics', [] as Diagnostic[], () => diagnostics
           .filter((d) => !shadow.isBlanked(d.line))
           .map((d) => toLspDiagnostic(shadow.mapDiagnostic(d), now)));
+        const t3 = this.trace ? performance.now() : 0;
         void this.connection.sendDiagnostics({ uri, version, diagnostics: lsp });
+        if (this.trace) {
+          const ms = (a: number, b: number) => (b - a).toFixed(2);
+          this.connection.console.log(`diagnostics trace v${version}: queued ${scheduled ? ms(scheduled, t0) : '-'} ms, shadow ${ms(t0, t1)} ms (options included), `
+            + `worker round trip ${ms(t1, t2)} ms, convert ${ms(t2, t3)} ms, publish ${ms(t3, performance.now())} ms, ${lsp.length} diagnostics`);
+        }
       }
     } finally {
       state.running = false;

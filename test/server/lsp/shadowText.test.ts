@@ -56,4 +56,19 @@ describe('ShadowText', () => {
     assert.ok(s.text.length <= LIMITS.maxAnalysedChars + 200);
     assert.equal(lineLengths(s.text).length, lineLengths(text).length);
   });
+
+  // The quick pre-check (needsCuts) decides whether the cutting pass runs at all: it must never miss a needed cut.
+  for (const [name, eol] of [['LF', '\n'], ['CRLF', '\r\n'], ['lone CR', '\r']] as const) {
+    it(`a long ordinary document is passed through, and a deep continuation in it is still cut (${name})`, () => {
+      const ordinary = ['FROM a', ...Array.from({ length: 50 }, (_, i) => `RUN echo ${i} \\`), '  done', 'USER root', ''].join(eol);
+      assert.ok(ordinary.length > LIMITS.maxLineLength);
+      const s = new ShadowText(ordinary, { ...LIMITS, maxContinuedLines: 50 });
+      assert.ok(s.isIdentity);
+      assert.equal(s.text, ordinary);
+      const cut = new ShadowText(ordinary, { ...LIMITS, maxContinuedLines: 49 });
+      assert.ok(cut.isBlanked(50) && !cut.isBlanked(49) && !cut.isBlanked(51), 'the 50th continued line goes');
+      const long = new ShadowText(['FROM a', 'RUN ' + 'x'.repeat(200), ''].join(eol), LIMITS);
+      assert.ok(!long.isIdentity);
+    });
+  }
 });

@@ -64,4 +64,21 @@ describe('FileStampCache', () => {
     writeOld(big, 'x'.repeat(MAX_CONTEXT_FILE_BYTES + 1));
     assert.equal(cache.read(big), undefined);
   });
+
+  it('readAsync gives the same answers as read, from the same cache', async () => {
+    const { cache, reads } = counted();
+    const f = path.join(dir, '.hadolint.yaml');
+    writeOld(f, 'ignored: []\n');
+    assert.equal(cache.read(f), 'ignored: []\n');
+    assert.equal(await cache.readAsync(f), 'ignored: []\n');
+    assert.deepEqual(reads, ['.hadolint.yaml'], 'an unchanged file is served from the cache');
+    writeOld(f, 'ignored: [DL3008]\n');
+    assert.equal(await cache.readAsync(f), 'ignored: [DL3008]\n');
+    assert.equal(cache.read(f), 'ignored: [DL3008]\n');
+    assert.equal(reads.length, 1, 'the async read refreshed the cache (its own reads are not counted)');
+    unlinkSync(f);
+    assert.equal(await cache.readAsync(f), undefined);
+    assert.equal(await cache.readAsync(dir), undefined);
+    assert.equal(await cache.readAsync(path.join(dir, 'missing', 'below')), undefined);
+  });
 });
