@@ -26,7 +26,8 @@ export class LspSession {
   constructor(args: string[] = ['--stdio']) {
     this.process = spawn(process.execPath, [path.join(DIST, 'server.js'), ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
     this.process.stderr!.on('data', (d) => { this.stderr += d.toString(); });
-    this.process.on('exit', (code) => { this.exited = code; });
+    // Wake anyone waiting for diagnostics so a dead server fails the test at once, naming its exit, not at a timeout.
+    this.process.on('exit', (code) => { this.exited = code; for (const w of this.waiters.splice(0)) w(); });
     this.connection = createProtocolConnection(new StreamMessageReader(this.process.stdout!), new StreamMessageWriter(this.process.stdin!));
     this.connection.onNotification('textDocument/publishDiagnostics', (p: PublishDiagnosticsParams) => {
       this.diagnostics.push(p);
@@ -66,6 +67,9 @@ export class LspSession {
     for (;;) {
       const found = this.diagnostics.find((d) => d.uri === uri && (version === undefined || d.version === version));
       if (found) return found;
+      if (this.exited !== undefined) {
+        throw new Error(`the server exited (code ${this.exited}) before diagnostics for ${uri} v${version}; stderr: ${this.stderr.slice(-2000) || '(empty)'}`);
+      }
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`no diagnostics for ${uri} v${version} within ${timeoutMs} ms`);
       await new Promise<void>((resolve) => {
