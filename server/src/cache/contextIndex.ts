@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import type { ContextFs, ContextStat, EntryType } from './contextFs';
 import type { HashResults } from './contextHashPool';
 import { DockerIgnore, cleanPath, hasWildcard } from './dockerignore';
+import { EntryTable } from './entryTable';
 import { DIGEST_BYTES, HashStatus, STAT_SLOTS, TypeCode } from './fileHasher';
 import { selectSorted, subtreeRange } from './selectSources';
 
@@ -10,9 +11,10 @@ import { selectSorted, subtreeRange } from './selectSources';
  * The build context as BuildKit would send it: every entry not excluded by .dockerignore, with lstat metadata and
  * (lazily) content digests.
  *
- * Storage is columnar so memory stays flat with context size: per entry a path string, a few numbers in typed
- * arrays and a 32-byte digest in one shared buffer (no object per entry, no hex strings); links and problems live in
- * sparse maps. Per COPY/ADD only the combined digest of its selection is kept (memoised), never a per-file map.
+ * Storage is columnar so memory stays flat with context size (entryTable.ts: about 100 bytes per entry, no JS object
+ * or string per entry, paths as parent + name); path strings are rebuilt while requests come in and dropped when the
+ * index is idle. Links and problems live in sparse maps. Per COPY/ADD only the combined digest of its selection is
+ * kept (memoised), never a per-file map.
  *
  * The walk lists directories only; regular files get their stat from the hashing worker's fstat when first hashed.
  * Digests are reused while size+mtime+inode+mode stay the same: after a rescan they are re-verified with one lstat
@@ -50,25 +52,20 @@ const F_PROVISIONAL = 8; // excluded dir walked for `!` exceptions, kept only if
 const TYPES: EntryType[] = ['file', 'file', 'dir', 'symlink', 'fifo', 'socket', 'device'];
 const CODE: Record<EntryType, number> = TypeCode;
 
-/** The columns of the previous scan, to carry digests over. */
-interface Old { byPath: Map<string, number>; type: Uint8Array; flags: Uint8Array; mode: Uint16Array; nums: Float64Array; digests: Buffer }
+/** Path strings (sorted, and by entry number) are dropped this long after the last request that used them. */
+const SCRATCH_MS = 2000;
 
 export class ContextIndex {
-  /** Entry number → path ('' = root); null once removed. */
-  private pathAt: (string | null)[] = [];
-  private byPath = new Map<string, number>();
-  private cap = 0;
-  private type = new Uint8Array(0);
-  private flags = new Uint8Array(0);
-  private mode = new Uint16Array(0);
-  /** size, mtimeMs, ino per entry. */
-  private nums = new Float64Array(0);
-  private digests = Buffer.alloc(0);
+  /** The entries: paths as parent + name, metadata and digests in typed arrays (entryTable.ts). */
+  private t = new EntryTable();
   private readonly links = new Map<number, string>();
   /** Why an entry's content cannot be known (unreadable, vanished, too large, special file). */
   private readonly problems = new Map<number, string>();
-  private sorted: { paths: string[]; ids: Int32Array } | null = null;
-  private live = 0;
+  /** Live entries (root excluded) in path order; kept until entries are added or removed. */
+  private sortedIds: Int32Array | null = null;
+  /** Their paths: scratch, dropped SCRATCH_MS after the last use so an idle index holds no path strings. */
+  private sortedPaths: string[] | null = null;
+  private scratchTimer: NodeJS.Timeout | undefined;
   /** Excluded paths where the walk stopped (excluded dirs count once). */
   ignoredRoots: string[] = [];
   ignore: DockerIgnore = new DockerIgnore('');
@@ -91,61 +88,50 @@ export class ContextIndex {
   }
 
   /** Live entries, root included. */
-  get size(): number { return this.live; }
+  get size(): number { return this.t.live; }
+
+  /** Bytes held by the entry columns, names and lookup table, and the sorted order (bench). */
+  get bytes(): number { return this.t.bytes + (this.sortedIds?.byteLength ?? 0); }
 
   /** The entry's metadata (tests, diagnostics); stat fields are zero for a file not yet hashed. */
   get(rel: string): { type: EntryType; stat?: ContextStat; digest?: string; link?: string; problem?: string } | undefined {
-    const i = this.byPath.get(rel);
-    if (i === undefined) return undefined;
+    const i = this.t.lookup(rel);
+    if (i < 0) return undefined;
     return {
-      type: TYPES[this.type[i]!]!,
-      ...(this.flags[i]! & F_STAT ? { stat: this.statOf(i) } : {}),
-      ...(this.flags[i]! & F_DIGEST ? { digest: this.hexDigest(i) } : {}),
+      type: TYPES[this.t.type[i]!]!,
+      ...(this.t.flags[i]! & F_STAT ? { stat: this.statOf(i) } : {}),
+      ...(this.t.flags[i]! & F_DIGEST ? { digest: this.hexDigest(i) } : {}),
       ...(this.links.has(i) ? { link: this.links.get(i) } : {}),
       ...(this.problems.has(i) ? { problem: this.problems.get(i) } : {}),
     };
   }
 
-  private add(rel: string, type: EntryType): number {
-    if (this.pathAt.length === this.cap) this.grow(Math.max(1024, this.cap * 2));
-    const i = this.pathAt.length;
-    this.pathAt.push(rel);
-    this.byPath.set(rel, i);
-    this.type[i] = CODE[type];
-    this.flags[i] = 0;
-    this.live++;
-    return i;
-  }
-
-  private grow(cap: number): void {
-    const t = new Uint8Array(cap); t.set(this.type); this.type = t;
-    const f = new Uint8Array(cap); f.set(this.flags); this.flags = f;
-    const m = new Uint16Array(cap); m.set(this.mode); this.mode = m;
-    const n = new Float64Array(cap * 3); n.set(this.nums); this.nums = n;
-    const d = Buffer.alloc(cap * DIGEST_BYTES); d.set(this.digests); this.digests = d;
-    this.cap = cap;
+  private add(rel: string, parent: number, name: string, type: EntryType): number {
+    this.sortedIds = null;
+    this.sortedPaths = null;
+    return this.t.add(rel, parent, name, CODE[type]);
   }
 
   private setStat(i: number, st: ContextStat): void {
-    this.type[i] = CODE[st.type];
-    this.mode[i] = st.mode;
-    this.nums[i * 3] = st.size;
-    this.nums[i * 3 + 1] = st.mtimeMs;
-    this.nums[i * 3 + 2] = st.ino;
-    this.flags[i]! |= F_STAT;
+    this.t.type[i] = CODE[st.type];
+    this.t.mode[i] = st.mode;
+    this.t.nums[i * 3] = st.size;
+    this.t.nums[i * 3 + 1] = st.mtimeMs;
+    this.t.nums[i * 3 + 2] = st.ino;
+    this.t.flags[i]! |= F_STAT;
   }
 
   private statOf(i: number): ContextStat {
-    return { type: TYPES[this.type[i]!]!, mode: this.mode[i]!, size: this.nums[i * 3]!, mtimeMs: this.nums[i * 3 + 1]!, ino: this.nums[i * 3 + 2]! };
+    return { type: TYPES[this.t.type[i]!]!, mode: this.t.mode[i]!, size: this.t.nums[i * 3]!, mtimeMs: this.t.nums[i * 3 + 1]!, ino: this.t.nums[i * 3 + 2]! };
   }
 
   private sameStat(i: number, st: ContextStat): boolean {
-    return (this.flags[i]! & F_STAT) !== 0 && this.type[i] === CODE[st.type] && this.mode[i] === st.mode
-      && this.nums[i * 3] === st.size && this.nums[i * 3 + 1] === st.mtimeMs && this.nums[i * 3 + 2] === st.ino;
+    return (this.t.flags[i]! & F_STAT) !== 0 && this.t.type[i] === CODE[st.type] && this.t.mode[i] === st.mode
+      && this.t.nums[i * 3] === st.size && this.t.nums[i * 3 + 1] === st.mtimeMs && this.t.nums[i * 3 + 2] === st.ino;
   }
 
   private hexDigest(i: number): string {
-    return this.digests.toString('hex', i * DIGEST_BYTES, (i + 1) * DIGEST_BYTES);
+    return this.t.digests.toString('hex', i * DIGEST_BYTES, (i + 1) * DIGEST_BYTES);
   }
 
   private async maybeYield(signal?: AbortSignal): Promise<void> {
@@ -162,11 +148,11 @@ export class ContextIndex {
     this.ignoreText = text;
     this.ignore = new DockerIgnore(text);
     this.progress = { done: 0, total: 0 };
-    const old: Old = { byPath: this.byPath, type: this.type, flags: this.flags, mode: this.mode, nums: this.nums, digests: this.digests };
-    this.reset(Math.max(1024, this.pathAt.length));
+    const old = this.t;
+    this.reset(Math.max(1024, old.count));
     const root = await this.fs.stat('').catch(() => null);
     if (!root || root.type !== 'dir') throw new Error('the build context is not a readable directory');
-    this.setStat(this.add('', 'dir'), root);
+    this.setStat(this.add('', -1, '', 'dir'), root);
     this.fs.warmUp?.(); // start the hashing workers while the walk runs
     const ignoredRoots: string[] = [];
     try {
@@ -176,36 +162,29 @@ export class ContextIndex {
       this.reset(0);
       throw e;
     }
+    this.t.trim();
     this.ignoredRoots = ignoredRoots.sort();
   }
 
   private reset(cap: number): void {
-    this.pathAt = [];
-    this.byPath = new Map();
-    this.live = 0;
-    this.cap = 0;
-    this.type = new Uint8Array(0);
-    this.flags = new Uint8Array(0);
-    this.mode = new Uint16Array(0);
-    this.nums = new Float64Array(0);
-    this.digests = Buffer.alloc(0);
-    if (cap) this.grow(cap);
+    this.t = new EntryTable(cap);
     this.links.clear();
     this.problems.clear();
-    this.sorted = null;
+    this.sortedIds = null;
+    this.sortedPaths = null;
     this.memo.clear();
   }
 
   /** Breadth-first walk below the root; returns whether excluded dirs were walked provisionally. */
-  private async walk(old: Old, ignoredRoots: string[], signal: AbortSignal | undefined): Promise<boolean> {
+  private async walk(old: EntryTable, ignoredRoots: string[], signal: AbortSignal | undefined): Promise<boolean> {
     let provisional = false;
     const noPatterns = this.ignore.patterns.length === 0;
     this.lastYield = performance.now();
-    for (let q = 0; q < this.pathAt.length; q++) {
+    for (let q = 0; q < this.t.count; q++) {
       // Entries are appended as found, so walking the entry list in order is a breadth-first walk.
-      if (this.type[q] !== TypeCode.dir || this.pathAt[q] === null) continue;
+      if (this.t.type[q] !== TypeCode.dir || this.t.gone(q)) continue;
       await this.maybeYield(signal);
-      const dir = this.pathAt[q]!;
+      const dir = this.t.pathOf(q);
       let list;
       try {
         list = await this.fs.list(dir);
@@ -223,7 +202,7 @@ export class ContextIndex {
             st = await this.fs.stat(rel);
           } catch (e) {
             if (errCode(e) === 'ENOENT') continue; // vanished between list and stat: it is not there
-            if (!excluded) this.problems.set(this.add(rel, 'file'), `${rel} cannot be read (${errCode(e)})`);
+            if (!excluded) this.problems.set(this.add(rel, q, d.name, 'file'), `${rel} cannot be read (${errCode(e)})`);
             continue;
           }
         }
@@ -232,24 +211,24 @@ export class ContextIndex {
           if (st!.type === 'dir' && this.ignore.mayIncludeBelow(rel)) {
             // An exception may re-include something below: walk it; the dir itself is kept only if it does
             // (the sender creates parents of what it sends).
-            const i = this.add(rel, 'dir');
+            const i = this.add(rel, q, d.name, 'dir');
             this.setStat(i, st!);
-            this.flags[i]! |= F_PROVISIONAL;
+            this.t.flags[i]! |= F_PROVISIONAL;
             provisional = true;
           }
           continue;
         }
-        const i = this.add(rel, st ? st.type : 'file');
+        const i = this.add(rel, q, d.name, st ? st.type : 'file');
         if (st) this.setStat(i, st);
         else {
           // Carry over a digest from the previous scan; the next hash request verifies it with an lstat.
-          const o = old.byPath.get(rel);
-          if (o !== undefined && (old.flags[o]! & F_DIGEST) && old.type[o] === TypeCode.file) {
-            this.type[i] = TypeCode.file;
-            this.mode[i] = old.mode[o]!;
-            this.nums.set(old.nums.subarray(o * 3, o * 3 + 3), i * 3);
-            this.digests.set(old.digests.subarray(o * DIGEST_BYTES, (o + 1) * DIGEST_BYTES), i * DIGEST_BYTES);
-            this.flags[i] = F_STAT | F_DIGEST;
+          const o = old.count > 0 ? old.lookup(rel) : -1;
+          if (o >= 0 && (old.flags[o]! & F_DIGEST) && old.type[o] === TypeCode.file) {
+            this.t.type[i] = TypeCode.file;
+            this.t.mode[i] = old.mode[o]!;
+            this.t.nums.set(old.nums.subarray(o * 3, o * 3 + 3), i * 3);
+            this.t.digests.set(old.digests.subarray(o * DIGEST_BYTES, (o + 1) * DIGEST_BYTES), i * DIGEST_BYTES);
+            this.t.flags[i] = F_STAT | F_DIGEST;
           }
         }
         if (st?.type === 'symlink') {
@@ -258,7 +237,7 @@ export class ContextIndex {
           this.problems.set(i, `${rel} is a ${st.type}; docker build cannot send it`);
         }
       }
-      if (this.live > this.maxEntries) throw new Error(`more than ${this.maxEntries} entries; not hashed (is the context folder right?)`);
+      if (this.t.live > this.maxEntries) throw new Error(`more than ${this.maxEntries} entries; not hashed (is the context folder right?)`);
     }
     return provisional;
   }
@@ -266,30 +245,26 @@ export class ContextIndex {
   /** Excluded dirs walked for exceptions stay only when something below them was re-included. */
   private dropProvisional(): void {
     // Kept: a provisional dir with a kept (non-provisional) entry below it, and that dir's provisional ancestors.
-    const keep = new Set<string>();
-    for (let i = 0; i < this.pathAt.length; i++) {
-      const p = this.pathAt[i];
-      if (p === null || p === '' || (this.flags[i]! & F_PROVISIONAL)) continue;
-      for (let k = p.lastIndexOf('/'); k > 0; k = p.lastIndexOf('/', k - 1)) keep.add(p.slice(0, k));
+    const n = this.t.count;
+    const keep = new Uint8Array(n);
+    for (let i = 1; i < n; i++) {
+      if (this.t.gone(i) || (this.t.flags[i]! & F_PROVISIONAL)) continue;
+      for (let p = this.t.parent[i]!; p > 0 && !keep[p]; p = this.t.parent[p]!) keep[p] = 1;
     }
-    for (let i = 0; i < this.pathAt.length; i++) {
-      const p = this.pathAt[i];
-      if (p !== null && (this.flags[i]! & F_PROVISIONAL) && !keep.has(p)) this.remove(i);
-      else if (p !== null) this.flags[i]! &= ~F_PROVISIONAL;
+    for (let i = 1; i < n; i++) {
+      if (this.t.gone(i)) continue;
+      if ((this.t.flags[i]! & F_PROVISIONAL) && !keep[i]) this.remove(i);
+      else this.t.flags[i]! &= ~F_PROVISIONAL;
     }
   }
 
   private remove(i: number): void {
-    const p = this.pathAt[i];
-    if (p === null || p === undefined) return;
-    this.pathAt[i] = null;
-    this.byPath.delete(p);
-    this.type[i] = 0;
-    this.flags[i] = 0;
+    if (this.t.gone(i)) return;
+    this.t.remove(i);
     this.links.delete(i);
     this.problems.delete(i);
-    this.live--;
-    this.sorted = null;
+    this.sortedIds = null;
+    this.sortedPaths = null;
   }
 
   /**
@@ -308,16 +283,19 @@ export class ContextIndex {
         this.removeTree(rel);
         continue;
       }
-      let i = this.byPath.get(rel);
-      const wasDir = i !== undefined && this.type[i] === TypeCode.dir;
-      if (i === undefined) {
-        i = this.add(rel, st.type);
-        this.sorted = null;
+      let i = this.t.lookup(rel);
+      const wasDir = i >= 0 && this.t.type[i] === TypeCode.dir;
+      if (i < 0) {
+        // A new entry goes under its parent; a new file in a new dir needs a full scan.
+        const slash = rel.lastIndexOf('/');
+        const parent = this.t.lookup(slash < 0 ? '' : rel.slice(0, slash));
+        if (parent < 0 || this.t.type[parent] !== TypeCode.dir) return false;
+        i = this.add(rel, parent, rel.slice(slash + 1), st.type);
       }
-      const keep = (this.flags[i]! & F_DIGEST) !== 0 && this.sameStat(i, st);
-      this.flags[i]! &= ~(F_DIGEST | F_CHECKED);
+      const keep = (this.t.flags[i]! & F_DIGEST) !== 0 && this.sameStat(i, st);
+      this.t.flags[i]! &= ~(F_DIGEST | F_CHECKED);
       this.setStat(i, st);
-      if (keep) this.flags[i]! |= F_DIGEST | F_CHECKED;
+      if (keep) this.t.flags[i]! |= F_DIGEST | F_CHECKED;
       this.links.delete(i);
       this.problems.delete(i);
       if (st.type === 'symlink') {
@@ -325,16 +303,13 @@ export class ContextIndex {
         if (link !== undefined) this.links.set(i, link); else this.problems.set(i, `${rel}: symlink cannot be read`);
       } else if (st.type !== 'file' && st.type !== 'dir') this.problems.set(i, `${rel} is a ${st.type}; docker build cannot send it`);
       if (st.type === 'dir' && !wasDir) return false;
-      // Make sure the parents exist in the index (a new file in a new dir).
-      const parent = rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '';
-      if (!this.byPath.has(parent)) return false;
     }
     return true;
   }
 
   private removeTree(rel: string): void {
-    const i = this.byPath.get(rel);
-    if (i === undefined) return;
+    const i = this.t.lookup(rel);
+    if (i < 0) return;
     const { ids } = this.order();
     const [lo, hi] = this.subtreeRange(rel);
     const below = Array.from(ids.subarray(lo, hi));
@@ -342,16 +317,44 @@ export class ContextIndex {
     for (const k of below) this.remove(k);
   }
 
-  /** Entry numbers and paths in path order (root excluded), rebuilt after additions/removals. */
+  /** Entry numbers and paths in path order (root excluded); the order is rebuilt after additions/removals. */
   private order(): { paths: string[]; ids: Int32Array } {
-    if (this.sorted) return this.sorted;
-    const paths: string[] = [];
-    for (const p of this.pathAt) if (p) paths.push(p);
-    paths.sort();
-    const ids = new Int32Array(paths.length);
-    for (let k = 0; k < paths.length; k++) ids[k] = this.byPath.get(paths[k]!)!;
-    this.sorted = { paths, ids };
-    return this.sorted;
+    this.holdScratch();
+    if (this.sortedIds && this.sortedPaths) return { paths: this.sortedPaths, ids: this.sortedIds };
+    const byId = this.t.allPaths();
+    if (!this.sortedIds) {
+      // The default string sort plus a throwaway Map back to entry numbers costs less than a comparator sort.
+      const paths: string[] = [];
+      const idOf = new Map<string, number>();
+      for (let i = 1; i < this.t.count; i++) {
+        const p = byId[i];
+        if (p !== undefined) { paths.push(p); idOf.set(p, i); }
+      }
+      paths.sort();
+      this.sortedIds = Int32Array.from(paths, (p) => idOf.get(p)!);
+      this.sortedPaths = paths;
+      return { paths, ids: this.sortedIds };
+    }
+    const ids = this.sortedIds;
+    const paths = new Array<string>(ids.length);
+    for (let k = 0; k < ids.length; k++) paths[k] = byId[ids[k]!]!;
+    this.sortedPaths = paths;
+    return { paths, ids };
+  }
+
+  /** Keeps the path strings while requests come in; an idle index drops them (they are rebuilt in milliseconds). */
+  private holdScratch(): void {
+    if (this.scratchTimer) { this.scratchTimer.refresh(); return; }
+    this.scratchTimer = setTimeout(() => this.releaseScratch(), SCRATCH_MS);
+    this.scratchTimer.unref();
+  }
+
+  /** Drops the path strings now (the bench measures the idle index; tests check that nothing depends on them). */
+  releaseScratch(): void {
+    if (this.scratchTimer) clearTimeout(this.scratchTimer);
+    this.scratchTimer = undefined;
+    this.sortedPaths = null;
+    this.t.dropScratch();
   }
 
   /** Sorted entry paths (root excluded). */
@@ -376,17 +379,17 @@ export class ContextIndex {
   /** Sorted positions (into `order()`) of the selected entries. */
   private selectPositions(sources: string[]): { positions: number[]; missing: string[] } {
     const { paths, ids } = this.order();
-    return selectSorted(paths, (pos) => this.type[ids[pos]!] === TypeCode.dir, sources);
+    return selectSorted(paths, (pos) => this.t.type[ids[pos]!] === TypeCode.dir, sources);
   }
 
   /** Content digests for the selected entries (hashing what is not cached), in the workers, cancellable. */
   private async ensureDigests(idsToCheck: Iterable<number>, signal?: AbortSignal): Promise<void> {
     const todo: number[] = [];
     for (const i of idsToCheck) {
-      if (this.type[i] !== TypeCode.file || this.problems.has(i)) continue;
-      const f = this.flags[i]!;
+      if (this.t.type[i] !== TypeCode.file || this.problems.has(i)) continue;
+      const f = this.t.flags[i]!;
       if ((f & F_DIGEST) && (f & F_CHECKED)) continue;
-      if ((f & F_STAT) && !(f & F_DIGEST) && this.nums[i * 3]! > this.maxFileBytes) {
+      if ((f & F_STAT) && !(f & F_DIGEST) && this.t.nums[i * 3]! > this.maxFileBytes) {
         this.problems.set(i, this.tooLarge(i));
         continue;
       }
@@ -394,19 +397,19 @@ export class ContextIndex {
     }
     if (todo.length === 0) return;
     this.progress = { done: 0, total: todo.length };
-    const rels = todo.map((i) => this.pathAt[i]!);
+    const rels = todo.map((i) => this.t.pathOf(i));
     const prev = new Float64Array(todo.length * STAT_SLOTS);
     let knownBytes: number | undefined = 0;
     todo.forEach((i, k) => {
-      if (knownBytes !== undefined) knownBytes = this.flags[i]! & F_STAT ? knownBytes + this.nums[i * 3]! : undefined;
+      if (knownBytes !== undefined) knownBytes = this.t.flags[i]! & F_STAT ? knownBytes + this.t.nums[i * 3]! : undefined;
       const at = k * STAT_SLOTS;
       // Only a digest that may still be valid is worth an lstat first; else hash outright (fstat gives the stat).
-      if (!(this.flags[i]! & F_DIGEST)) { prev[at] = NaN; return; }
-      prev[at] = this.type[i]!;
-      prev[at + 1] = this.mode[i]!;
-      prev[at + 2] = this.nums[i * 3]!;
-      prev[at + 3] = this.nums[i * 3 + 1]!;
-      prev[at + 4] = this.nums[i * 3 + 2]!;
+      if (!(this.t.flags[i]! & F_DIGEST)) { prev[at] = NaN; return; }
+      prev[at] = this.t.type[i]!;
+      prev[at + 1] = this.t.mode[i]!;
+      prev[at + 2] = this.t.nums[i * 3]!;
+      prev[at + 3] = this.t.nums[i * 3 + 1]!;
+      prev[at + 4] = this.t.nums[i * 3 + 2]!;
     });
     const res = await this.fs.hashFiles({
       rels, prev, maxFileBytes: this.maxFileBytes, knownBytes, signal,
@@ -423,30 +426,30 @@ export class ContextIndex {
 
   /** Records one file's hash result; returns a promise only when the entry must be re-classified (rare). */
   private apply(i: number, res: HashResults, k: number): Promise<void> | undefined {
-    const rel = this.pathAt[i]!;
+    const rel = this.t.pathOf(i);
     const status = res.status[k];
     if (status === HashStatus.error) {
       const code = res.errors.get(k) ?? 'EIO';
-      this.flags[i]! &= ~(F_DIGEST | F_CHECKED);
+      this.t.flags[i]! &= ~(F_DIGEST | F_CHECKED);
       if (code === 'ELOOP' || code === 'ENXIO' || code === 'ENOTDIR') return this.reclassify(i, rel, code);
       this.problems.set(i, code === 'ENOENT' ? `${rel} vanished while it was being read` : `${rel} cannot be read (${code})`);
       return undefined;
     }
     const s = k * STAT_SLOTS;
-    const keep = this.flags[i]! & (F_DIGEST | F_CHECKED);
-    this.type[i] = res.stats[s]!;
-    this.mode[i] = res.stats[s + 1]!;
-    this.nums.set(res.stats.subarray(s + 2, s + 5), i * 3);
-    this.flags[i] = F_STAT;
-    if (status === HashStatus.same) { this.flags[i]! |= keep | F_CHECKED; return undefined; }
+    const keep = this.t.flags[i]! & (F_DIGEST | F_CHECKED);
+    this.t.type[i] = res.stats[s]!;
+    this.t.mode[i] = res.stats[s + 1]!;
+    this.t.nums.set(res.stats.subarray(s + 2, s + 5), i * 3);
+    this.t.flags[i] = F_STAT;
+    if (status === HashStatus.same) { this.t.flags[i]! |= keep | F_CHECKED; return undefined; }
     if (status === HashStatus.ok) {
-      this.digests.set(res.digests.subarray(k * DIGEST_BYTES, (k + 1) * DIGEST_BYTES), i * DIGEST_BYTES);
-      this.flags[i]! |= F_DIGEST | F_CHECKED;
+      this.t.digests.set(res.digests.subarray(k * DIGEST_BYTES, (k + 1) * DIGEST_BYTES), i * DIGEST_BYTES);
+      this.t.flags[i]! |= F_DIGEST | F_CHECKED;
       this.hashedCount++;
     } else if (status === HashStatus.tooLarge) {
       this.problems.set(i, this.tooLarge(i));
     } else {
-      const type = TYPES[this.type[i]!]!;
+      const type = TYPES[this.t.type[i]!]!;
       this.problems.set(i, type === 'fifo' || type === 'socket' || type === 'device'
         ? `${rel} is a ${type}; docker build cannot send it` : `${rel} changed (now a ${type}) while it was being read`);
     }
@@ -466,7 +469,7 @@ export class ContextIndex {
   }
 
   private tooLarge(i: number): string {
-    return `${this.pathAt[i]} is ${this.nums[i * 3]} bytes, over the ${this.maxFileBytes}-byte hashing limit`;
+    return `${this.t.pathOf(i)} is ${this.t.nums[i * 3]} bytes, over the ${this.maxFileBytes}-byte hashing limit`;
   }
 
   private forget(rel: string): void {
@@ -547,15 +550,15 @@ export class ContextIndex {
 
   /** The digest line for one entry: content and metadata that BuildKit's contenthash covers (not mtimes). */
   entryKey(p: string): string | null {
-    const i = this.byPath.get(p);
-    return i === undefined ? null : this.keyOf(i);
+    const i = this.t.lookup(p);
+    return i < 0 ? null : this.keyOf(i);
   }
 
   private keyOf(i: number): string | null {
     if (this.problems.has(i)) return null;
-    const mode = this.mode[i]!.toString(8);
-    switch (this.type[i]) {
-      case TypeCode.file: return this.flags[i]! & F_DIGEST ? `file:${mode}:${this.hexDigest(i)}` : null;
+    const mode = this.t.mode[i]!.toString(8);
+    switch (this.t.type[i]) {
+      case TypeCode.file: return this.t.flags[i]! & F_DIGEST ? `file:${mode}:${this.hexDigest(i)}` : null;
       case TypeCode.dir: return `dir:${mode}`;
       case TypeCode.symlink: return `symlink:${mode}:${this.links.get(i) ?? ''}`;
       default: return null;
@@ -563,8 +566,8 @@ export class ContextIndex {
   }
 
   problemOf(p: string): string | undefined {
-    const i = this.byPath.get(p);
-    return i === undefined ? undefined : this.problems.get(i);
+    const i = this.t.lookup(p);
+    return i < 0 ? undefined : this.problems.get(i);
   }
 }
 

@@ -1,0 +1,189 @@
+import { DIGEST_BYTES } from './fileHasher';
+
+/**
+ * The context index's entries as columns, about 100 bytes per entry with no JS object or string per entry:
+ * a path is stored as its parent's entry number plus its name's UTF-8 bytes in one shared Buffer, lookups by path go
+ * through an open-addressing table of entry numbers (Int32Array) keyed by a hash of the path, and the metadata sits in
+ * typed arrays. Path strings exist only while a prediction needs them (`allPaths`, dropped by `dropScratch`).
+ *
+ * Entry numbers are never reused: a removed entry keeps its slot (flag `GONE`) until the next full scan builds a
+ * new table. Parents always have smaller numbers than their children (the walk is breadth-first and a watcher's new
+ * file is only added under a directory already in the table).
+ */
+export const GONE = 0x80;
+
+/** FNV-1a over UTF-16 code units: cheap, and only needs to spread paths over the lookup table. */
+function pathHash(s: string): number {
+  let h = 0x811c9dc5;
+  for (let k = 0; k < s.length; k++) h = Math.imul(h ^ s.charCodeAt(k), 0x01000193);
+  return h | 0;
+}
+
+export class EntryTable {
+  /** Entries ever added (ids 0 … count-1, removed ones included). */
+  count = 0;
+  /** Live entries. */
+  live = 0;
+  private cap = 0;
+  parent = new Int32Array(0);
+  private nameAt = new Int32Array(0);
+  private nameLen = new Uint16Array(0);
+  private hash = new Int32Array(0);
+  type = new Uint8Array(0);
+  flags = new Uint8Array(0);
+  mode = new Uint16Array(0);
+  /** size, mtimeMs, ino per entry. */
+  nums = new Float64Array(0);
+  digests = Buffer.alloc(0);
+  private names = Buffer.alloc(0);
+  private namesUsed = 0;
+  /** Open addressing, linear probing: entry number + 1, 0 = empty, -1 = removed. Length a power of two. */
+  private slots = new Int32Array(0);
+  /** Paths of entries that are parents (directories: about 1 % of a typical context), computed on demand. */
+  private readonly dirPaths = new Map<number, string>();
+  /** Every entry's path by number, while a prediction runs (see `allPaths`). */
+  private scratch: (string | undefined)[] | null = null;
+
+  constructor(cap = 0) {
+    if (cap) this.grow(cap);
+  }
+
+  add(rel: string, parent: number, name: string, type: number): number {
+    if (this.count === this.cap) this.grow(Math.max(1024, this.cap * 2));
+    const i = this.count++;
+    this.parent[i] = parent;
+    const need = this.namesUsed + name.length * 3;
+    if (need > this.names.length) {
+      const b = Buffer.allocUnsafe(Math.max(need, this.names.length * 2, 16384));
+      this.names.copy(b, 0, 0, this.namesUsed);
+      this.names = b;
+    }
+    const len = this.names.write(name, this.namesUsed, 'utf8');
+    if (len > 0xffff) throw new Error(`file name too long: ${name.slice(0, 80)}…`);
+    this.nameAt[i] = this.namesUsed;
+    this.nameLen[i] = len;
+    this.namesUsed += len;
+    this.hash[i] = pathHash(rel);
+    this.type[i] = type;
+    this.flags[i] = 0;
+    this.live++;
+    if (this.count * 2 > this.slots.length) this.rehash(); else this.place(i);
+    if (this.scratch) this.scratch[i] = rel;
+    return i;
+  }
+
+  remove(i: number): void {
+    if (i < 0 || i >= this.count || (this.flags[i]! & GONE)) return;
+    const mask = this.slots.length - 1;
+    for (let k = this.hash[i]! & mask; this.slots[k] !== 0; k = (k + 1) & mask) {
+      if (this.slots[k] === i + 1) { this.slots[k] = -1; break; }
+    }
+    this.flags[i] = GONE;
+    this.type[i] = 0;
+    this.dirPaths.delete(i);
+    if (this.scratch) this.scratch[i] = undefined;
+    this.live--;
+  }
+
+  gone(i: number): boolean {
+    return (this.flags[i]! & GONE) !== 0;
+  }
+
+  /** Entry number of a live path, or -1. */
+  lookup(rel: string): number {
+    if (this.slots.length === 0) return -1;
+    const h = pathHash(rel);
+    const mask = this.slots.length - 1;
+    for (let k = h & mask; ; k = (k + 1) & mask) {
+      const s = this.slots[k]!;
+      if (s === 0) return -1;
+      if (s > 0 && this.hash[s - 1] === h && this.pathOf(s - 1) === rel) return s - 1;
+    }
+  }
+
+  name(i: number): string {
+    return this.names.toString('utf8', this.nameAt[i]!, this.nameAt[i]! + this.nameLen[i]!);
+  }
+
+  /** The entry's relative slash path ('' = root). */
+  pathOf(i: number): string {
+    const s = this.scratch?.[i];
+    if (s !== undefined) return s;
+    const p = this.parent[i]!;
+    if (p < 0) return '';
+    return p === 0 ? this.name(i) : `${this.dirPath(p)}/${this.name(i)}`;
+  }
+
+  private dirPath(p: number): string {
+    let s = this.dirPaths.get(p);
+    if (s === undefined) { s = this.pathOf(p); this.dirPaths.set(p, s); }
+    return s;
+  }
+
+  /** Every entry's path by entry number (undefined for removed ones), kept until `dropScratch`. */
+  allPaths(): readonly (string | undefined)[] {
+    if (this.scratch) return this.scratch;
+    const out: (string | undefined)[] = new Array(this.count);
+    for (let i = 1; i < this.count; i++) {
+      if (this.flags[i]! & GONE) continue;
+      const p = this.parent[i]!;
+      out[i] = p === 0 ? this.name(i) : `${out[p] ?? this.pathOf(p)}/${this.name(i)}`;
+    }
+    out[0] = '';
+    this.scratch = out;
+    return out;
+  }
+
+  dropScratch(): void {
+    this.scratch = null;
+  }
+
+  /** Drops the growth slack after a walk. */
+  trim(): void {
+    if (this.cap > this.count + 64) this.grow(this.count + 64);
+    if (this.names.length > this.namesUsed + 4096) {
+      const b = Buffer.allocUnsafe(this.namesUsed + 4096);
+      this.names.copy(b, 0, 0, this.namesUsed);
+      this.names = b;
+    }
+  }
+
+  /** Bytes held by the columns, the names and the lookup table (bench). */
+  get bytes(): number {
+    return this.cap * (4 + 4 + 2 + 4 + 1 + 1 + 2 + 24 + DIGEST_BYTES) + this.names.length + this.slots.byteLength;
+  }
+
+  private grow(cap: number): void {
+    const g = <T extends Int32Array | Uint16Array | Uint8Array | Float64Array>(a: T, n: number): T => {
+      const b = new (a.constructor as new (n: number) => T)(n);
+      b.set(a.subarray(0, Math.min(a.length, n)));
+      return b;
+    };
+    this.parent = g(this.parent, cap);
+    this.nameAt = g(this.nameAt, cap);
+    this.nameLen = g(this.nameLen, cap);
+    this.hash = g(this.hash, cap);
+    this.type = g(this.type, cap);
+    this.flags = g(this.flags, cap);
+    this.mode = g(this.mode, cap);
+    this.nums = g(this.nums, cap * 3);
+    const d = Buffer.alloc(cap * DIGEST_BYTES);
+    this.digests.copy(d, 0, 0, Math.min(this.digests.length, d.length));
+    this.digests = d;
+    this.cap = cap;
+  }
+
+  private rehash(): void {
+    let n = 2048;
+    while (n < this.count * 4) n *= 2;
+    this.slots = new Int32Array(n);
+    for (let i = 0; i < this.count; i++) if (!(this.flags[i]! & GONE)) this.place(i);
+  }
+
+  private place(i: number): void {
+    const mask = this.slots.length - 1;
+    let k = this.hash[i]! & mask;
+    while (this.slots[k] !== 0) k = (k + 1) & mask;
+    this.slots[k] = i + 1;
+  }
+}
