@@ -11,6 +11,7 @@ import { Worker, parentPort } from 'node:worker_threads';
 import { checkDockerfile } from '../rules/checkDockerfile';
 import { IncrementalChecker } from '../rules/incrementalChecker';
 import { installAstShims } from '../dockerfile/astShims';
+import { warmUpSteps } from '../rules/warmUpChecks';
 import type { StrataDiagnostic } from '../rules/strataDiagnostic';
 import { toCheckOptions, type SerializableCheckOptions } from '../rules/checkSettings';
 
@@ -31,6 +32,9 @@ interface ForgetMessage {
   kind: 'forget';
   documentKey: string;
 }
+
+/** How long the worker must have been without a job before it runs a warm-up step. */
+export const WARM_UP_IDLE_MS = 50;
 
 /** How many documents keep an incremental cache in the worker (least recently checked dropped first). */
 export const MAX_CACHED_DOCUMENTS = 32;
@@ -86,11 +90,36 @@ export function analyse(text: string, options?: SerializableCheckOptions, checke
   return { diagnostics, ruleErrors };
 }
 
-/** The worker side: answer each job with the diagnostics of its text; `forget` drops a document's cache. */
-export function runDiagnosticsWorker(): void {
+/**
+ * The worker side: answer each job with the diagnostics of its text; `forget` drops a document's cache. While idle it
+ * warms the JIT on a built-in Dockerfile (warmUpChecks.ts), one short step at a time, and only after
+ * WARM_UP_IDLE_MS without a job: measured with steps interleaved between back-to-back jobs, the warm-up competed
+ * with the real checks and made them slower (p99 up on the median file), so a burst of edits gets the worker to
+ * itself and the warm-up fills the pauses between keystrokes. `warmUp = false` (or STRATA_DIAGNOSTICS_WARMUP=0, for
+ * benchmarks) skips it.
+ */
+export function runDiagnosticsWorker(warmUp = process.env.STRATA_DIAGNOSTICS_WARMUP !== '0'): void {
   installAstShims();
+  let lastJobAt = -Infinity;
+  if (warmUp) {
+    const step = warmUpSteps();
+    const next = (): void => {
+      const idleFor = performance.now() - lastJobAt;
+      if (idleFor < WARM_UP_IDLE_MS) {
+        setTimeout(next, WARM_UP_IDLE_MS - idleFor).unref();
+        return;
+      }
+      try {
+        if (step()) setImmediate(next);
+      } catch {
+        // Best effort: a failure here only means the first real checks run cold (a rule error shows up there).
+      }
+    };
+    setImmediate(next);
+  }
   const checkers = new CheckerCache();
   parentPort?.on('message', (message: Job | ForgetMessage) => {
+    lastJobAt = performance.now();
     if (message.kind === 'forget') {
       checkers.forget(message.documentKey);
       return;
@@ -105,6 +134,7 @@ export function runDiagnosticsWorker(): void {
       reply = { id: job.id, diagnostics: [], ruleErrors: [{ rule: 'diagnostics', message: e instanceof Error ? e.message : String(e) }] };
     }
     parentPort?.postMessage(reply);
+    lastJobAt = performance.now();
   });
 }
 
@@ -116,12 +146,17 @@ export class DiagnosticsRunner {
   private disabled = false;
   /** Incremental checkers when there is no worker (jobs run in-process). */
   private readonly localCheckers = new CheckerCache();
+  private eagerStart: NodeJS.Immediate | undefined;
 
   constructor(
     private readonly workerScript: string | undefined,
     private readonly log: (message: string) => void,
     private readonly timeoutMs = 20_000,
-  ) {}
+  ) {
+    // Start the worker now, not on the first didOpen: it loads and warms up (see runDiagnosticsWorker) while the
+    // client initialises, so the first edits are not checked by cold code.
+    if (workerScript) this.eagerStart = setImmediate(() => this.ensureWorker());
+  }
 
   /**
    * Diagnostics of `text`; resolves once computed (never rejects). With a `documentKey` (the document's URI) the
@@ -141,6 +176,7 @@ export class DiagnosticsRunner {
   }
 
   dispose(): void {
+    clearImmediate(this.eagerStart);
     void this.worker?.terminate();
     this.worker = undefined;
   }

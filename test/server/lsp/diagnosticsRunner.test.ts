@@ -34,3 +34,21 @@ describe('DiagnosticsRunner with document keys (in-process, no worker script)', 
     runner.dispose();
   });
 });
+
+describe('DiagnosticsRunner with a worker that warms up', () => {
+  it('answers a job sent while the worker is still warming up, with the same diagnostics as a one-off check', async () => {
+    // The bundled server is the worker script (as in server.ts); its worker warms up as soon as it starts.
+    const { existsSync } = await import('node:fs');
+    const { DIST } = await import('../../support/paths');
+    const script = `${DIST}/server.js`;
+    assert.ok(existsSync(script), `${script} is built by scripts/test.mjs`);
+    const runner = new DiagnosticsRunner(script, () => {});
+    const text = 'FROM alpine\nEXPOSE abc\nRUN apt-get update\n';
+    const r = await runner.check(text, undefined, 'file:///Dockerfile');
+    const summary = (ds: { rule: string; line: number; message: string }[]) => ds.map((d) => `${d.line} ${d.rule} ${d.message}`);
+    assert.deepEqual(summary(r.diagnostics), summary(checkDockerfile(text)));
+    assert.ok(r.diagnostics.some((d) => d.rule === 'syntax/invalid-port'));
+    assert.deepEqual(r.ruleErrors, []);
+    runner.dispose();
+  });
+});
