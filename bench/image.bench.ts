@@ -14,6 +14,8 @@
  * `apt-get install` layer, saved with `docker save` and converted with skopeo — when an engine (DOCKER_HOST) and
  * debootstrap are available. Otherwise a synthetic image made with real tar/gzip/zstd (the output says which).
  * Everything is cached under /var/tmp/strata-bench (STRATA_BENCH_DIR) so reruns are fast.
+ * STRATA_BENCH_RUNS=N (default 2) runs of each; STRATA_BENCH_FZSTD=0 skips the slow fzstd rows;
+ * STRATA_BENCH_ONLY=docker measures the docker-archive rows only.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -307,6 +309,12 @@ async function main(): Promise<void> {
   line('docker-archive --no-verify: trees', dn.ms, tarBase, 1.0);
   cpu('(whole process)', dn, tarBase);
   detail(dn);
+  if (process.env.STRATA_BENCH_ONLY === 'docker') {
+    // the docker-archive rows alone (a few seconds): for comparing changes to the seeking tree read
+    for (const r of rows) console.log(r());
+    console.log(`  load average at end: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+    return;
+  }
   const gzBase = pipeList('gzip -dc | tar -t serial', 'gzip -dc', layerBlobs(a.ociGzip));
   const g = measure(a.ociGzip, [gzBase]);
   line(`OCI gzip verified (stream workers ${os.availableParallelism() > 2 ? 'on' : 'off'})`, g.ms, gzBase, 0.75);

@@ -33,10 +33,12 @@ const TYPE_CODES: Record<string, number> = {
   file: T_FILE, other: T_FILE, dir: T_DIR, symlink: T_SYMLINK, hardlink: T_HARDLINK, char: T_CHAR, block: T_BLOCK, fifo: T_FIFO,
 };
 
+function childHash(parent: number, seg: number): number {
+  return (Math.imul(parent, 0x9e3779b1) ^ Math.imul(seg + 0x7f4a7c15, 0x85ebca77)) >>> 7;
+}
+
 /** Most warnings kept per layer (the rest are counted). */
 const MAX_WARNINGS = 50;
-/** Child-index key: parent node * 2^26 + segment id stays below 2^53. */
-const SEG_SPACE = 2 ** 26;
 
 export interface TreeLimits {
   maxEntries: number;
@@ -46,7 +48,13 @@ export interface TreeLimits {
 export class ImageTree {
   readonly segNames: string[] = [];
   private readonly segIds = new Map<string, number>();
-  private readonly childIndex = new Map<number, number>();
+  /**
+   * Child index: open-addressing hash table of node ids keyed by (parent, segment) — the node itself stores both,
+   * so a slot is 4 bytes and a lookup allocates nothing (a Map keyed by parent·2^26+segment had to box every key
+   * beyond 2^31 as a heap number: ~2 lookups per tar entry, a visible share of an open's time and garbage).
+   */
+  private childSlots = new Int32Array(4096).fill(-1);
+  private childCount = 0;
 
   // nodes (node 0 is the root)
   readonly nParent = new GrowInt32();
@@ -138,14 +146,34 @@ export class ImageTree {
   child(parent: number, name: string, create: boolean): number {
     const seg = create ? this.segId(name) : this.segIds.get(name);
     if (seg === undefined) return -1;
-    const key = parent * SEG_SPACE + seg;
-    let id = this.childIndex.get(key);
-    if (id === undefined) {
-      if (!create) return -1;
-      id = this.newNode(parent, seg);
-      this.childIndex.set(key, id);
+    const slots = this.childSlots;
+    const mask = slots.length - 1;
+    const nParent = this.nParent.data;
+    const nSeg = this.nSeg.data;
+    let i = childHash(parent, seg) & mask;
+    for (let id = slots[i]!; id >= 0; id = slots[i]!) {
+      if (nParent[id] === parent && nSeg[id] === seg) return id;
+      i = (i + 1) & mask;
     }
+    if (!create) return -1;
+    const id = this.newNode(parent, seg);
+    slots[i] = id;
+    if (++this.childCount * 2 > slots.length) this.growChildSlots();
     return id;
+  }
+
+  /** Doubles the child table (kept at most half full) and re-inserts every node but the root. */
+  private growChildSlots(): void {
+    const slots = new Int32Array(this.childSlots.length * 2).fill(-1);
+    const mask = slots.length - 1;
+    const nParent = this.nParent.data;
+    const nSeg = this.nSeg.data;
+    for (let id = 1; id < this.nParent.length; id++) {
+      let i = childHash(nParent[id]!, nSeg[id]!) & mask;
+      while (slots[i]! >= 0) i = (i + 1) & mask;
+      slots[i] = id;
+    }
+    this.childSlots = slots;
   }
 
   /** Node of a normalised path ('' = root), or -1. */
@@ -344,7 +372,7 @@ export class ImageTree {
     for (const s of this.segNames) bytes += 16 + s.length;
     for (const s of this.links) bytes += 16 + s.length;
     for (const list of this.xattrs.values()) for (const x of list) bytes += 64 + x.name.length + x.value.length;
-    bytes += (this.childIndex.size + this.segIds.size) * 40; // rough V8 hash-map cost per entry
+    bytes += this.childSlots.byteLength + this.segIds.size * 40; // rough V8 hash-map cost per entry
     return bytes;
   }
 }

@@ -217,7 +217,7 @@ export async function seekableLayer(src: ArchiveSource, plan: LayerPlan): Promis
 export async function verifySeekableLayer(loc: SeekableLayer, plan: LayerPlan, signal?: AbortSignal): Promise<VerifyOutcome> {
   const [diffAlg] = digestParts(plan.diffId);
   try {
-    const { hex, read } = await hashFileRange(loc.file, loc.offset, loc.size, diffAlg ?? 'sha256', signal);
+    const { hex, read } = await hashFileRange(loc.file, loc.offset, loc.size, diffAlg ?? 'sha256', signal, true);
     if (read < loc.size) return { state: 'error', why: `truncated archive (layer blob is cut short: ${read} of ${loc.size} bytes)` };
     const problem = digestProblem(plan, plan.blobDigest ? hex : null, hex);
     return problem ? { state: 'mismatch', why: problem } : { state: 'verified' };
@@ -262,7 +262,8 @@ async function readUncompressedBySeeking(
   loc: SeekableLayer, index: number, tree: ImageTree, opts: LayerReadOptions, what: string,
 ): Promise<LayerReadResult> {
   let entries = 0;
-  const parser = new TarParser({ entry: (h) => { entries++; tree.addEntry(index, h); return false; } }, what);
+  // the tree decodes names during addEntry: header byte arrays may stay views into the read window
+  const parser = new TarParser({ entry: (h) => { entries++; tree.addEntry(index, h); return false; } }, what, true);
   opts.budget.used += loc.size;
   if (opts.budget.used > opts.budget.max) {
     throw new ImageReadError(what, `expands past the ${opts.budget.max}-byte limit for the image (decompression bomb?; raise it with --max-bytes)`);
@@ -377,7 +378,7 @@ export async function readLayer(src: ArchiveSource, plan: LayerPlan, index: numb
       return false;
     },
   };
-  const parser = new TarParser(sink, what);
+  const parser = new TarParser(sink, what, true); // the tree decodes names during addEntry
   let compression: LayerCompression = plan.compression;
   try {
     const d = await decompressedStream(src.stream(plan.member, opts.signal), blobHash, counter);

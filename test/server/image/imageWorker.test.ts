@@ -90,6 +90,33 @@ describe('image reader with worker threads', () => {
     }
   });
 
+  it('hashing for verification waits for the tree read where it would take its cores; streamed-blob hashing does not', async () => {
+    const { foregroundWork, hashFileRange } = await import('../../../server/src/image/imageWorkerPool');
+    const os = await import('node:os');
+    const data = Buffer.alloc(3 * 1024 * 1024, 7);
+    const file = tmp.write('w-prio.bin', data);
+    const release = foregroundWork();
+    let bgDone = false;
+    const bg = hashFileRange(file, 0, data.length, 'sha256', undefined, true).then((r) => {
+      bgDone = true;
+      return r;
+    });
+    try {
+      // a blob hash someone is streaming against runs during the tree read…
+      const fg = await hashFileRange(file, 1, data.length - 1, 'sha256');
+      assert.equal(`sha256:${fg.hex}`, sha256(data.subarray(1)));
+      await new Promise((r) => setTimeout(r, 200));
+      // …a verification hash only if two cores are left for the tree read (the pool has max(2, cores) ≤ 4 threads)
+      const pool = Math.min(4, Math.max(2, os.availableParallelism()));
+      assert.equal(bgDone, pool > 2, `pool of ${pool}: background hash ${bgDone ? 'ran' : 'waited'} during the tree read`);
+    } finally {
+      release();
+    }
+    const r = await bg;
+    assert.equal(`sha256:${r.hex}`, sha256(data));
+    assert.equal(r.read, data.length);
+  });
+
   it('diffId mismatch of an uncompressed layer is found by the hashing worker', async () => {
     const img = await openImage(tmp.write('w-diffid.tar', dockerSaveLegacy([{ tags: ['w:1'], layers: [layer], diffIds: [sha256(Buffer.from('x'))] }])));
     await img.done;
