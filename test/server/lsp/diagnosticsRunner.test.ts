@@ -42,9 +42,12 @@ describe('DiagnosticsRunner with a worker that warms up', () => {
     const { DIST } = await import('../../support/paths');
     const script = `${DIST}/server.js`;
     assert.ok(existsSync(script), `${script} is built by scripts/test.mjs`);
+    // Warm-up is opt-in; the worker copies process.env when it starts.
+    process.env.STRATA_DIAGNOSTICS_WARMUP = '1';
     const runner = new DiagnosticsRunner(script, () => {});
     const text = 'FROM alpine\nEXPOSE abc\nRUN apt-get update\n';
     const r = await runner.check(text, undefined, 'file:///Dockerfile');
+    delete process.env.STRATA_DIAGNOSTICS_WARMUP;
     const summary = (ds: { rule: string; line: number; message: string }[]) => ds.map((d) => `${d.line} ${d.rule} ${d.message}`);
     assert.deepEqual(summary(r.diagnostics), summary(checkDockerfile(text)));
     assert.ok(r.diagnostics.some((d) => d.rule === 'syntax/invalid-port'));
