@@ -250,14 +250,18 @@ async function main(): Promise<void> {
   for (const { name, text } of texts) {
     const load0 = os.loadavg()[0];
     const parseSamples = bareParseSamples(text);
-    const results: { name: string; p50: number; p99: number; tokens: number; cpuPerEdit: number; processCpuPerEdit: number; traces: string[] }[] = [];
+    const results: { name: string; p50: number; p99: number; tokens: number; cpuPerEdit: number; processCpuPerEdit: number; traces: string[]; floor: number }[] = [];
     for (const s of servers) {
       const client = new Client(s.name, s.command, s.name === 'strata' ? { STRATA_TRACE_DIAGNOSTICS: '1' } : {});
       await client.start(pathToFileURL(workspace).href);
       const uri = pathToFileURL(path.join(workspace, 'Dockerfile')).href;
       const { times, cpuPerEdit, processCpuPerEdit } = await diagnosticLatency(client, uri, text);
       const tokens = await semanticTokensMs(client, uri);
-      results.push({ name: s.name, p50: quantile(times, 0.5), p99: quantile(times, 0.99), tokens, cpuPerEdit, processCpuPerEdit, traces: client.traces.slice(1) });
+      // The transport floor: the round trip of a request the server cannot handle (MethodNotFound) over the same
+      // stdio/JSON-RPC path — what any didChange→publish latency contains before the server does any work.
+      const floorSamples: number[] = [];
+      for (let i = 0; i < 50; i++) floorSamples.push(await client.timedRequest('strata/bench/noSuchMethod', {}, 2000));
+      results.push({ name: s.name, p50: quantile(times, 0.5), p99: quantile(times, 0.99), tokens, cpuPerEdit, processCpuPerEdit, traces: client.traces.slice(1), floor: quantile(floorSamples, 0.5) });
       client.stop();
       parseSamples.push(...bareParseSamples(text));
     }
@@ -269,6 +273,7 @@ async function main(): Promise<void> {
       console.log(`  ${r.name.padEnd(34)} didChange→diagnostics p50 ${r.p50.toFixed(1)} ms = ${(r.p50 / parse).toFixed(2)}× parse, p99 ${r.p99.toFixed(1)} ms = ${(r.p99 / parse).toFixed(2)}× parse${vsPeer}; `
         + `CPU per edit ${r.processCpuPerEdit.toFixed(1)} ms (main thread ${r.cpuPerEdit.toFixed(1)}); semantic tokens ${Number.isFinite(r.tokens) ? `${r.tokens.toFixed(1)} ms = ${(r.tokens / parse).toFixed(2)}× parse` : 'not answered within 10 s'}`);
       if (r.traces.length) console.log(`  ${''.padEnd(34)} where a run goes (medians): ${traceSummary(r.traces)}`);
+      console.log(`  ${''.padEnd(34)} transport floor (unknown-method round trip) p50 ${r.floor.toFixed(2)} ms = ${(r.floor / parse).toFixed(2)}× parse; diagnostics p50 above the floor ${(r.p50 - r.floor).toFixed(1)} ms = ${((r.p50 - r.floor) / parse).toFixed(2)}× parse`);
     }
   }
   rmSync(workspace, { recursive: true, force: true });
