@@ -11,7 +11,6 @@ import { Worker, parentPort } from 'node:worker_threads';
 import { checkDockerfile } from '../rules/checkDockerfile';
 import { IncrementalChecker } from '../rules/incrementalChecker';
 import { installAstShims } from '../dockerfile/astShims';
-import { warmUpSteps } from '../rules/warmUpChecks';
 import type { StrataDiagnostic } from '../rules/strataDiagnostic';
 import { toCheckOptions, type SerializableCheckOptions } from '../rules/checkSettings';
 
@@ -32,9 +31,6 @@ interface ForgetMessage {
   kind: 'forget';
   documentKey: string;
 }
-
-/** How long the worker must have been without a job before it runs a warm-up step. */
-export const WARM_UP_IDLE_MS = 50;
 
 /** How many documents keep an incremental cache in the worker (least recently checked dropped first). */
 export const MAX_CACHED_DOCUMENTS = 32;
@@ -90,52 +86,17 @@ export function analyse(text: string, options?: SerializableCheckOptions, checke
   return { diagnostics, ruleErrors };
 }
 
-/**
- * The worker side: answer each job with the diagnostics of its text; `forget` drops a document's cache. While idle it
- * warms the JIT on a built-in Dockerfile (warmUpChecks.ts), one short step at a time, and only after
- * WARM_UP_IDLE_MS without a job: measured with steps interleaved between back-to-back jobs, the warm-up competed
- * with the real checks and made them slower (p99 up on the median file), so a burst of edits gets the worker to
- * itself and the warm-up fills the pauses between keystrokes. It is opt-in (STRATA_DIAGNOSTICS_WARMUP=1): on a quiet
- * machine the lsp bench measured the same p50 with and without it (0.81× a bare parse both), so by default it does not
- * earn its 0.5–1.5 s of CPU at server start.
- */
-export function runDiagnosticsWorker(warmUp = process.env.STRATA_DIAGNOSTICS_WARMUP === '1'): void {
+/** The worker side: answer each job with the diagnostics of its text; `forget` drops a document's cache. */
+export function runDiagnosticsWorker(): void {
   installAstShims();
-  let lastJobAt = -Infinity;
-  if (warmUp) {
-    const step = warmUpSteps();
-    const next = (): void => {
-      const idleFor = performance.now() - lastJobAt;
-      if (idleFor < WARM_UP_IDLE_MS) {
-        setTimeout(next, WARM_UP_IDLE_MS - idleFor).unref();
-        return;
-      }
-      try {
-        if (step()) setImmediate(next);
-      } catch {
-        // Best effort: a failure here only means the first real checks run cold (a rule error shows up there).
-      }
-    };
-    setImmediate(next);
-  }
   const checkers = new CheckerCache();
   parentPort?.on('message', (message: Job | ForgetMessage) => {
-    lastJobAt = performance.now();
     if (message.kind === 'forget') {
       checkers.forget(message.documentKey);
       return;
     }
-    const job = message;
-    let reply: WorkerReply;
-    try {
-      reply = { id: job.id, ...analyse(job.text, job.options, job.documentKey !== undefined ? checkers.get(job.documentKey) : undefined) };
-    } catch (e) {
-      // A failed incremental run may have left its cache half-updated: start that document afresh next time.
-      if (job.documentKey !== undefined) checkers.forget(job.documentKey);
-      reply = { id: job.id, diagnostics: [], ruleErrors: [{ rule: 'diagnostics', message: e instanceof Error ? e.message : String(e) }] };
-    }
+    const reply: WorkerReply = { id: message.id, ...safeAnalyse(message.text, message.options, checkers, message.documentKey) };
     parentPort?.postMessage(reply);
-    lastJobAt = performance.now();
   });
 }
 
@@ -154,8 +115,8 @@ export class DiagnosticsRunner {
     private readonly log: (message: string) => void,
     private readonly timeoutMs = 20_000,
   ) {
-    // Start the worker now, not on the first didOpen: it loads (and, opted in, warms up: see runDiagnosticsWorker)
-    // while the client initialises, so the first didOpen does not wait for a worker to start.
+    // Start the worker now, not on the first didOpen: it loads while the client initialises, so the first didOpen
+    // does not wait for a worker to start.
     if (workerScript) this.eagerStart = setImmediate(() => this.ensureWorker());
   }
 
@@ -189,7 +150,7 @@ export class DiagnosticsRunner {
     if (!worker) {
       // No worker: compute here, but still asynchronously so the caller's message loop turns first.
       setImmediate(() => {
-        job.resolve(safeAnalyse(job.text, job.options, job.documentKey !== undefined ? this.localCheckers.get(job.documentKey) : undefined));
+        job.resolve(safeAnalyse(job.text, job.options, this.localCheckers, job.documentKey));
         this.pump();
       });
       return;
@@ -236,10 +197,13 @@ export class DiagnosticsRunner {
   }
 }
 
-function safeAnalyse(text: string, options?: SerializableCheckOptions, checker?: IncrementalChecker): DiagnosticsResult {
+/** `analyse` that never throws; with a `documentKey`, incrementally through that document's checker in `checkers`. */
+function safeAnalyse(text: string, options: SerializableCheckOptions | undefined, checkers: CheckerCache, documentKey?: string): DiagnosticsResult {
   try {
-    return analyse(text, options, checker);
+    return analyse(text, options, documentKey !== undefined ? checkers.get(documentKey) : undefined);
   } catch (e) {
+    // A failed incremental run may have left its cache half-updated: start that document afresh next time.
+    if (documentKey !== undefined) checkers.forget(documentKey);
     return { diagnostics: [], ruleErrors: [{ rule: 'diagnostics', message: e instanceof Error ? e.message : String(e) }] };
   }
 }

@@ -1,7 +1,7 @@
 /**
  * dockerfile-utils' syntax validation, re-done per edit only for the instructions the edit touched, with the exact
  * result of `validateSyntax` on the whole text (the differential test in test/server/rules/incrementalChecker.test.ts
- * holds it to that). See docs/architecture/diagnostics.md for the design; in short:
+ * holds it to that). See docs/architecture/rules.md "Incremental diagnostics" for the design; in short:
  *
  * - dockerfile-ast's parser (`Parser.parse`) reads the directives, then loops over top-level items (an instruction,
  *   its heredoc bodies included, or a comment); each item ends at an unescaped line break and the loop carries no
@@ -29,7 +29,7 @@ import { Dockerfile as DockerfileImpl } from 'dockerfile-ast/lib/dockerfile';
 import { Validator } from 'dockerfile-utils/lib/dockerValidator';
 import { ValidationCode } from 'dockerfile-utils';
 import type { StrataDiagnostic } from './strataDiagnostic';
-import { DEDUPLICATED, mayNeedDefusing, stageNameNeedsDefusing, toStrataSyntax, validateSyntax } from './syntaxValidation';
+import { DEDUPLICATED, stageNameNeedsDefusing, toStrataSyntax, validateSyntax } from './syntaxValidation';
 
 type Range = Diagnostic['range'];
 /** A dockerfile-utils problem: a Diagnostic plus the line of the instruction it is about (null: not tied to one). */
@@ -231,7 +231,7 @@ export class IncrementalSyntaxValidator {
     // Facts first: a stage name that the full validation defuses must not reach dockerfile-utils' regex here (it
     // backtracks exponentially); such a text takes the full path.
     for (const [item, ins] of fresh) if (!item.comment) item.facts = instructionFacts(ins, item);
-    if (mayNeedDefusing(text) && newItems.some((it) => it.facts?.needsDefusing)) return null;
+    if (newItems.some((it) => it.facts?.needsDefusing)) return null;
     // Local problems of the re-parsed items; an edit that restores an instruction's earlier text (a backspace after a
     // key, undo) finds its problems in the item cache (they depend on its text, column and the escape only).
     for (const [item, ins] of fresh) {
@@ -244,12 +244,10 @@ export class IncrementalSyntaxValidator {
         item.volatile = false;
         continue;
       }
-      item.problems = localProblems(validator, document, escape, ins, item.startLine);
-      item.triggerProblems = triggerProblems(validator, document, escape, ins, item.startLine);
-      item.volatile = isVolatile(item.problems) || isVolatile(item.triggerProblems);
+      validateItem(validator, document, escape, item, ins);
       if (old && !item.volatile) {
         if (this.itemCache.size >= ITEM_CACHE_LIMIT) this.itemCache.delete(this.itemCache.keys().next().value as string);
-        this.itemCache.set(key, { problems: item.problems, triggerProblems: item.triggerProblems });
+        this.itemCache.set(key, { problems: item.problems!, triggerProblems: item.triggerProblems! });
       }
     }
     if (!old) region.organizeComments();
@@ -330,12 +328,7 @@ export class IncrementalSyntaxValidator {
     if (stale.length === 0) return;
     if (cold) {
       // Everything was parsed into one Dockerfile, exactly as Validator.validate does: validate there.
-      for (const it of stale) {
-        const ins = fresh.get(it)!;
-        it.problems = localProblems(validator, document, escape, ins, it.startLine);
-        it.triggerProblems = triggerProblems(validator, document, escape, ins, it.startLine);
-        it.volatile = isVolatile(it.problems) || isVolatile(it.triggerProblems);
-      }
+      for (const it of stale) validateItem(validator, document, escape, it, fresh.get(it)!);
       return;
     }
     // Re-parse context + stale items in file order into one Dockerfile, as far as the last stale item.
@@ -355,12 +348,7 @@ export class IncrementalSyntaxValidator {
       if (it.facts!.keyword === 'FROM' || it.facts!.isFrom) beforeFirstFrom = false;
       if (it === last) break;
     }
-    for (const it of stale) {
-      const ins = parsed.get(it)!;
-      it.problems = localProblems(validator, document, escape, ins, it.startLine);
-      it.triggerProblems = triggerProblems(validator, document, escape, ins, it.startLine);
-      it.volatile = isVolatile(it.problems) || isVolatile(it.triggerProblems);
-    }
+    for (const it of stale) validateItem(validator, document, escape, it, parsed.get(it)!);
   }
 }
 
@@ -390,16 +378,23 @@ function instructionFacts(ins: Instruction, item: Item): InstructionFacts {
   };
 }
 
-/** What `Validator.validate` says about one instruction in its main loop (without the no-FROM check), lines relative. */
 /** A copy of `s` that does not share (and so does not retain) the string it was sliced from. */
 function copyString(s: string): string {
   return (' ' + s).slice(1);
+}
+
+/** Sets an item's problems (its own and its ONBUILD trigger's) and whether they must be recomputed every run. */
+function validateItem(validator: ValidatorInternals, document: TextDocument, escape: string, item: Item, ins: Instruction): void {
+  item.problems = localProblems(validator, document, escape, ins, item.startLine);
+  item.triggerProblems = triggerProblems(validator, document, escape, ins, item.startLine);
+  item.volatile = isVolatile(item.problems) || isVolatile(item.triggerProblems);
 }
 
 function isVolatile(problems: readonly Problem[]): boolean {
   return problems.some((p) => p.code === ValidationCode.INVALID_PROTO);
 }
 
+/** What `Validator.validate` says about one instruction in its main loop (without the no-FROM check), lines relative. */
 function localProblems(validator: ValidatorInternals, document: TextDocument, escape: string, ins: Instruction, startLine: number): Problem[] {
   const problems: Problem[] = [];
   validator.validateInstruction(document, escape, ins, ins.getKeyword(), false, problems);

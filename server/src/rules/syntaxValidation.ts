@@ -47,7 +47,7 @@ export function stageNameNeedsDefusing(name: string): boolean {
  * tests the third argument of every three-argument FROM, `AS` or not (`FROM img:x{y FROM aaaa…a[b]`, without "as"
  * anywhere, hung the 100,000-file fuzz run), and a keyword may be split by a line continuation (`FR\⏎OM`).
  */
-export function mayNeedDefusing(text: string): boolean {
+function mayNeedDefusing(text: string): boolean {
   return /[Ff]/.test(text);
 }
 

@@ -35,19 +35,35 @@ describe('DiagnosticsRunner with document keys (in-process, no worker script)', 
   });
 });
 
-describe('DiagnosticsRunner with a worker that warms up', () => {
-  it('answers a job sent while the worker is still warming up, with the same diagnostics as a one-off check', async () => {
-    // The bundled server is the worker script (as in server.ts); its worker warms up as soon as it starts.
+describe('DiagnosticsRunner when the analysis throws (in-process)', () => {
+  it('answers with a diagnostics rule error, drops that document\'s checker, and checks it afresh next time', async () => {
+    const runner = new DiagnosticsRunner(undefined, () => {});
+    const key = 'file:///Dockerfile';
+    const text = 'FROM alpine\nEXPOSE abc\n';
+    await runner.check(text, undefined, key);
+    const checkers = (runner as unknown as { localCheckers: CheckerCache }).localCheckers;
+    assert.ok(checkers.has(key));
+    // Not plain data as the type says: toCheckOptions' `new Map(42)` throws before any rule runs.
+    const failed = await runner.check(text, { buildArgs: 42 as unknown as [string, string][] }, key);
+    assert.deepEqual(failed.diagnostics, []);
+    assert.deepEqual(failed.ruleErrors.map((e) => e.rule), ['diagnostics']);
+    assert.ok(!checkers.has(key), 'the document\'s possibly half-updated checker is dropped');
+    const again = await runner.check(text, undefined, key);
+    assert.deepEqual(again.diagnostics, checkDockerfile(text));
+    runner.dispose();
+  });
+});
+
+describe('DiagnosticsRunner with the bundled server as its worker', () => {
+  it('answers a job sent as the worker starts, with the same diagnostics as a one-off check', async () => {
+    // The bundled server is the worker script (as in server.ts); the runner starts it on construction.
     const { existsSync } = await import('node:fs');
     const { DIST } = await import('../../support/paths');
     const script = `${DIST}/server.js`;
     assert.ok(existsSync(script), `${script} is built by scripts/test.mjs`);
-    // Warm-up is opt-in; the worker copies process.env when it starts.
-    process.env.STRATA_DIAGNOSTICS_WARMUP = '1';
     const runner = new DiagnosticsRunner(script, () => {});
     const text = 'FROM alpine\nEXPOSE abc\nRUN apt-get update\n';
     const r = await runner.check(text, undefined, 'file:///Dockerfile');
-    delete process.env.STRATA_DIAGNOSTICS_WARMUP;
     const summary = (ds: { rule: string; line: number; message: string }[]) => ds.map((d) => `${d.line} ${d.rule} ${d.message}`);
     assert.deepEqual(summary(r.diagnostics), summary(checkDockerfile(text)));
     assert.ok(r.diagnostics.some((d) => d.rule === 'syntax/invalid-port'));

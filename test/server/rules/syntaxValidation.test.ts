@@ -27,6 +27,12 @@ for (const [eol, fix] of [['LF', (s: string) => s], ['CRLF', crlf]] as const) {
       assert.ok((used.user + used.system) / 1000 < 500, 'no exponential backtracking');
       assert.ok(found.some((x) => x.rule === 'syntax/invalid-build-stage-name'), JSON.stringify(found));
     });
+    it('defuses the third argument of a FROM without AS (dockerfile-utils tests it all the same)', () => {
+      const cpu = process.cpuUsage();
+      validateSyntax(fix(`FROM img FROM ${LONG_INVALID}\n`), 2);
+      const used = process.cpuUsage(cpu);
+      assert.ok((used.user + used.system) / 1000 < 500, 'no exponential backtracking');
+    });
     it('leaves valid stage names alone', () => {
       assert.deepEqual(validateSyntax(fix('FROM alpine AS build-stage.one_two\nFROM build-stage.one_two\n'), 3), []);
     });
