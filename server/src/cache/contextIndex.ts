@@ -377,7 +377,7 @@ export class ContextIndex {
   }
 
   /** Sorted positions (into `order()`) of the selected entries. */
-  private selectPositions(sources: string[]): { positions: number[]; missing: string[] } {
+  private selectPositions(sources: readonly string[]): { positions: number[]; missing: string[] } {
     const { paths, ids } = this.order();
     return selectSorted(paths, (pos) => this.t.type[ids[pos]!] === TypeCode.dir, sources);
   }
@@ -426,9 +426,9 @@ export class ContextIndex {
 
   /** Records one file's hash result; returns a promise only when the entry must be re-classified (rare). */
   private apply(i: number, res: HashResults, k: number): Promise<void> | undefined {
-    const rel = this.t.pathOf(i);
     const status = res.status[k];
     if (status === HashStatus.error) {
+      const rel = this.t.pathOf(i);
       const code = res.errors.get(k) ?? 'EIO';
       this.t.flags[i]! &= ~(F_DIGEST | F_CHECKED);
       if (code === 'ELOOP' || code === 'ENXIO' || code === 'ENOTDIR') return this.reclassify(i, rel, code);
@@ -450,6 +450,7 @@ export class ContextIndex {
       this.problems.set(i, this.tooLarge(i));
     } else {
       const type = TYPES[this.t.type[i]!]!;
+      const rel = this.t.pathOf(i);
       this.problems.set(i, type === 'fifo' || type === 'socket' || type === 'device'
         ? `${rel} is a ${type}; docker build cannot send it` : `${rel} changed (now a ${type}) while it was being read`);
     }
@@ -538,14 +539,13 @@ export class ContextIndex {
    * computed by `digestSelection`; entries without one are left out.
    */
   selectionKeys(sources: readonly string[], into: Record<string, string> = {}): Record<string, string> {
-    const sel = this.selectPositions(sources as string[]);
+    const sel = this.selectPositions(sources);
     const { paths: all, ids } = this.order();
-    const out = into;
     for (const pos of sel.positions) {
       const k = this.keyOf(ids[pos]!);
-      if (k !== null) out[all[pos]!] = k;
+      if (k !== null) into[all[pos]!] = k;
     }
-    return out;
+    return into;
   }
 
   /** The digest line for one entry: content and metadata that BuildKit's contenthash covers (not mtimes). */
@@ -563,11 +563,6 @@ export class ContextIndex {
       case TypeCode.symlink: return `symlink:${mode}:${this.links.get(i) ?? ''}`;
       default: return null;
     }
-  }
-
-  problemOf(p: string): string | undefined {
-    const i = this.t.lookup(p);
-    return i < 0 ? undefined : this.problems.get(i);
   }
 }
 

@@ -45,7 +45,7 @@ export function subtreeRange(sorted: readonly string[], dir: string): [number, n
 }
 
 /** First position in `sorted` whose path is not before `key`. */
-export function lowerBound(sorted: readonly string[], key: string): number {
+function lowerBound(sorted: readonly string[], key: string): number {
   let lo = 0;
   let hi = sorted.length;
   while (lo < hi) {

@@ -70,6 +70,22 @@ describe('context hashing in worker threads', () => {
     assert.equal(w.stats[rels.indexOf('exec.sh') * STAT_SLOTS + 1], 0o755);
   });
 
+  it('hashes a small job of known size in-process (no worker round trip), with errors at their slots', async () => {
+    const rels = ['small.txt', 'nope.txt', 'exec.sh'];
+    const batchesBefore = contextHashPool().batches;
+    const r = await hashContextFiles(dir, { rels, maxFileBytes: GiB, knownBytes: 100 });
+    assert.equal(contextHashPool().batches, batchesBefore, 'no worker batch');
+    assert.deepEqual([...r.status], [HashStatus.ok, HashStatus.error, HashStatus.ok]);
+    assert.deepEqual([...r.errors], [[1, 'ENOENT']]);
+    assert.equal(Buffer.from(r.digests.subarray(2 * DIGEST_BYTES, 3 * DIGEST_BYTES)).toString('hex'), sha(files['exec.sh']!));
+    // The same request through the workers gives the same answer.
+    const w = await hashContextFiles(dir, { rels, maxFileBytes: GiB });
+    assert.ok(contextHashPool().batches > batchesBefore, 'the workers answered');
+    assert.deepEqual(w.status, r.status);
+    assert.deepEqual([...w.errors], [...r.errors]);
+    assert.deepEqual(w.digests, r.digests);
+  });
+
   it('gives the same selection digests through the index as the in-process path, and only rehashes an edited file', async () => {
     const D = 'FROM scratch\nCOPY . /all\nCOPY many/ /m/\nCOPY mb/*.bin /b/\n';
     const snap = async (idx: ContextIndex) => {
