@@ -24,6 +24,14 @@ export interface FileTreeHost {
   onRendered(rows: RenderedRow[]): void;
 }
 
+/** A rendered row, reused while its entry, expansion and selection stay the same. */
+interface CachedRow {
+  key: unknown;
+  expanded: boolean;
+  selected: boolean;
+  el: HTMLDivElement;
+}
+
 export class FileTree {
   readonly element: HTMLDivElement;
   readonly model = new TreeModel();
@@ -42,7 +50,7 @@ export class FileTree {
   firstPaintAt = 0;
   private firstPaintPending = false;
   private renderedTimer: ReturnType<typeof setTimeout> | undefined;
-  private rowCache = new Map<number, { key: unknown; expanded: boolean; selected: boolean; el: HTMLDivElement }>();
+  private rowCache = new Map<number, CachedRow>();
 
   constructor(private readonly host: FileTreeHost) {
     this.element = el('div', 'tree');
@@ -126,7 +134,7 @@ export class FileTree {
     // Rows whose entry, expansion and selection did not change keep their element (scrolling re-creates only the
     // rows that came into view).
     const frag = document.createDocumentFragment();
-    const next = new Map<number, { key: unknown; expanded: boolean; selected: boolean; el: HTMLDivElement }>();
+    const next = new Map<number, CachedRow>();
     for (let i = win.first; i <= win.last; i++) {
       const row = this.model.rowAt(i);
       if (!row) break;

@@ -63,6 +63,11 @@ function resolveLink(members: Map<string, Member>, name: string): Member | undef
   return resolveEntry(members, name)?.member;
 }
 
+/** Bytes of a member of `size` bytes that a read of `length` (default: to the end) from `start` covers. */
+function rangeLength(size: number, start: number, length: number | undefined): number {
+  return Math.min(length ?? size, size - start);
+}
+
 /** A seekable tar file. */
 export class TarFileSource implements ArchiveSource {
   readonly kind = 'tar' as const;
@@ -109,7 +114,7 @@ export class TarFileSource implements ArchiveSource {
   async *stream(name: string, signal?: AbortSignal, start = 0, length?: number): AsyncIterable<Uint8Array> {
     const m = resolveLink(this.members, name);
     if (!m) throw new ImageReadError(this.label, `missing ${name}`);
-    const len = Math.min(length ?? m.size, m.size - start);
+    const len = rangeLength(m.size, start, length);
     if (len <= 0) return;
     const rs = createReadStream(this.file, { start: m.offset + start, end: m.offset + start + len - 1, highWaterMark: CHUNK, signal });
     let got = 0;
@@ -259,26 +264,28 @@ export class GzipTarSource implements ArchiveSource {
     return null;
   }
   async readSmall(name: string, max: number): Promise<Buffer> {
-    const m = resolveLink(this.members, name);
-    if (!m) throw new ImageReadError(this.label, `missing ${name}`);
-    if (m.size > max) throw new ImageReadError(this.label, `${name} is ${m.size} bytes, more than the ${max}-byte limit for metadata`);
-    const kept = this.small.get(resolveEntry(this.members, name)!.name);
+    const r = resolveEntry(this.members, name);
+    if (!r) throw new ImageReadError(this.label, `missing ${name}`);
+    if (r.member.size > max) throw new ImageReadError(this.label, `${name} is ${r.member.size} bytes, more than the ${max}-byte limit for metadata`);
+    const kept = this.small.get(r.name);
     if (kept) return kept;
     const parts: Uint8Array[] = [];
     for await (const c of this.stream(name)) parts.push(c);
     return Buffer.concat(parts);
   }
   async *stream(name: string, signal?: AbortSignal, start = 0, length?: number): AsyncIterable<Uint8Array> {
-    const m = resolveLink(this.members, name);
-    if (!m) throw new ImageReadError(this.label, `missing ${name}`);
-    const kept = this.small.get(resolveEntry(this.members, name)!.name);
+    const r = resolveEntry(this.members, name);
+    if (!r) throw new ImageReadError(this.label, `missing ${name}`);
+    const m = r.member;
+    const len = rangeLength(m.size, start, length);
+    if (len <= 0) return;
+    const kept = this.small.get(r.name);
     if (kept) {
-      const end = Math.min(kept.length, start + (length ?? kept.length));
-      if (end > start) yield kept.subarray(start, end);
+      yield kept.subarray(start, start + len);
       return;
     }
     const from = m.offset + start;
-    const to = m.offset + Math.min(m.size, start + (length ?? m.size));
+    const to = from + len;
     let pos = 0;
     const gz = createReadStream(this.file, { highWaterMark: CHUNK, signal }).pipe(createGunzip({ chunkSize: CHUNK }));
     try {
@@ -337,7 +344,7 @@ export class DirSource implements ArchiveSource {
   async *stream(name: string, signal?: AbortSignal, start = 0, length?: number): AsyncIterable<Uint8Array> {
     const size = this.size(name);
     if (size === undefined) throw new ImageReadError(this.label, `missing ${name}`);
-    const len = Math.min(length ?? size, size - start);
+    const len = rangeLength(size, start, length);
     if (len <= 0) return;
     yield* createReadStream(this.resolve(name), { start, end: start + len - 1, highWaterMark: CHUNK, signal }) as AsyncIterable<Buffer>;
   }

@@ -236,7 +236,10 @@ export interface OpenedImage {
    * With verification on, digests may still be being checked (see `verified`).
    */
   readonly treesReady: Promise<void>;
-  /** Resolves (never rejects) when every layer's verification has settled; `state` is `mismatch` if any failed. */
+  /**
+   * Resolves when every layer's verification has settled; `state` is `mismatch` if any failed. A mismatch never
+   * rejects it: it rejects only when reading itself fails unexpectedly (so does `treesReady` if still unsettled).
+   */
   readonly verified: Promise<VerificationResult>;
   /**
    * Resolves when trees are read and verification has settled (what `strata inspect` waits for, so it never

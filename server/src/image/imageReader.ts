@@ -160,7 +160,7 @@ class OpenedImageImpl implements OpenedImage {
         if (signal.aborted) {
           layer.status = 'failed';
           layer.error = 'cancelled';
-          if (layer.verification === 'pending' && !seekable) this.settle(img, li, { state: 'error', why: 'cancelled' });
+          if (!seekable) this.settle(img, li, { state: 'error', why: 'cancelled' });
           continue;
         }
         layer.status = 'reading';
@@ -180,7 +180,7 @@ class OpenedImageImpl implements OpenedImage {
           layer.status = 'failed';
           layer.error = e instanceof ImageReadError ? e.why : String((e as Error)?.message ?? e);
           // a streamed layer that could not be read could not be hashed either
-          if (this.verify && !seekable) this.settle(img, li, { state: 'error', why: layer.error });
+          if (!seekable) this.settle(img, li, { state: 'error', why: layer.error });
           emit?.({ type: 'layer-failed', image: img.info.index, layer: li, message: layer.error });
         }
         img.tree.finishLayer(li);
@@ -221,7 +221,10 @@ class OpenedImageImpl implements OpenedImage {
     this.verifications.push(outcome.then((o) => this.settle(img, li, o)));
   }
 
-  /** Records one layer's verification outcome; a mismatch fails the layer (its tree stays queryable). */
+  /**
+   * Records one layer's verification outcome; a mismatch fails the layer (its tree stays queryable). A no-op for
+   * a layer already settled or not verified (`openImage` marks every layer 'skipped' when verification is off).
+   */
   private settle(img: ImageState, li: number, o: VerifyOutcome): void {
     const layer = img.info.layers[li]!;
     if (layer.verification !== 'pending') return;
@@ -230,7 +233,6 @@ class OpenedImageImpl implements OpenedImage {
       layer.status = 'failed';
       layer.error = o.why;
     }
-    if (!this.verify) return;
     this.info.verification = overallVerification(this.images);
     this.options.onProgress?.({ type: 'layer-verified', image: img.info.index, layer: li, info: layer });
   }

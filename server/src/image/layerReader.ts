@@ -338,8 +338,9 @@ async function readCompressedInWorker(
   return { compression: r.compression, uncompressedSize: r.uncompressed, entries: r.entries, verification: verification && Promise.resolve(verification) };
 }
 
-export function layerLabel(plan: LayerPlan, index: number): string {
-  return `layer ${index} (${plan.digest.slice(0, 19)})`;
+/** How messages name a layer: `layer 2 (sha256:0123456789ab)`. */
+export function layerLabel(layer: { digest: string }, index: number): string {
+  return `layer ${index} (${layer.digest.slice(0, 19)})`;
 }
 
 /** Reads layer `index` of an image into `tree`. Throws ImageReadError naming the layer on any failure. */
@@ -348,13 +349,12 @@ export async function readLayer(src: ArchiveSource, plan: LayerPlan, index: numb
   const seekable = opts.seekable === undefined ? await seekableLayer(src, plan) : opts.seekable;
   if (seekable) return readUncompressedBySeeking(seekable, index, tree, opts, what);
   const loc = src.location(plan.member);
-  if (loc && process.env.STRATA_IMAGE_SEEK !== '0') {
+  // Opt-in: on the benchmark machine (2 cores shared by many processes) decoding in worker threads measured
+  // 1.5–3× slower than zlib's thread pool / the zstd process with parsing on the main thread. The head is read
+  // only then (the default path detects the compression as it streams).
+  if (loc && process.env.STRATA_IMAGE_SEEK !== '0' && process.env.STRATA_IMAGE_LAYER_WORKERS === '1' && workersAvailable()) {
     const kind = detectCompression(await readHead(loc.file, loc.offset, Math.min(loc.size, 8)));
-    // Opt-in: on the benchmark machine (2 cores shared by many processes) decoding in worker threads measured
-    // 1.5–3× slower than zlib's thread pool / the zstd process with parsing on the main thread.
-    if ((kind === 'gzip' || kind === 'zstd') && process.env.STRATA_IMAGE_LAYER_WORKERS === '1' && workersAvailable()) {
-      return readCompressedInWorker(loc, plan, index, tree, opts, what);
-    }
+    if (kind === 'gzip' || kind === 'zstd') return readCompressedInWorker(loc, plan, index, tree, opts, what);
   }
   const [blobAlg] = digestParts(plan.blobDigest);
   // The compressed blob's digest: hashed by a worker thread straight from the file when it can (another core),

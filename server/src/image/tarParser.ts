@@ -130,13 +130,14 @@ export function parsePax(data: Uint8Array): PaxOverrides {
   return out;
 }
 
-/**
- * Decodes one 512-byte header at `buf[off]`. Returns null for a zero block (end of archive).
- * Throws ImageReadError for a block that is not a tar header.
- */
 /** Shared by every entry without a link name (most of them): zero-length, so nothing can write into it. */
 const NO_LINK = new Uint8Array(0);
 
+/**
+ * Decodes one 512-byte header at `buf[off]`. Returns null for a zero block (end of archive).
+ * Throws ImageReadError for a block that is not a tar header. With `copy` false, `name` and `linkName` may be
+ * views into `buf` (see TarParser's `viewNames`).
+ */
 export function decodeHeader(buf: Uint8Array, off: number, what: string, copy = true): { raw: TarHeader; typeByte: number } | null {
   if (isZeroBlock(buf, off)) return null;
   if (!checksumOk(buf, off)) throw new ImageReadError(what, 'not a tar archive (bad header checksum)');

@@ -13,6 +13,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import { ResponseError, type CancellationToken, type Connection } from 'vscode-languageserver';
 import type { DirectoryEntry, DirectoryPage, ImageSummary, OpenedImage, OpenImage, OpenOptions } from '../image/imageModel';
+import { layerLabel } from '../image/layerReader';
 import {
   EngineImagesRequest, ImageCloseRequest, ImageListRequest, ImageOpenRequest, ImageProgressNotification,
   ImageReadFileRequest, ImageSummaryRequest, type EngineImagesResult, type ImageListParams, type ImageOpenParams,
@@ -88,7 +89,7 @@ export class ImageSessions {
             case 'layer-verified':
               // Verification runs on after the trees are read: the explorer shows each layer's state as it settles.
               if (opened) {
-                const message = e.info.verification === 'verified' ? null : `layer ${e.layer} (${e.info.digest.slice(0, 19)}): ${e.info.error ?? e.info.verification}`;
+                const message = e.info.verification === 'verified' ? null : `${layerLabel(e.info, e.layer)}: ${e.info.error ?? e.info.verification}`;
                 notify({ handle: params.handle, status: session.done ? 'done' : 'reading', archive: opened.info, bytes, message });
               }
               break;

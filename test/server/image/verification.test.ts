@@ -5,7 +5,7 @@
  */
 import { after, afterEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, unlinkSync } from 'node:fs';
 import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { openImage } from '../../../server/src/image/imageReader';
@@ -124,6 +124,25 @@ for (const [label, worker] of modes) {
       await img.done;
       assert.deepEqual(img.info.images[0]!.layers.map((l) => l.verification), ['verified', 'mismatch', 'verified']);
       assert.equal((await img.verified).problems[0]!.layer, 1);
+      await img.close();
+    });
+
+    it('a layer that cannot be hashed (the file is gone once the trees are read): error, not mismatch, trees kept', async () => {
+      setMode();
+      const p = tmp.write(`gone-${label}.tar`, dockerSaveLegacy([spec()]));
+      const img = await openImage(p, {
+        verifyAfterTrees: true,
+        // emitted just before hashing starts: the open archive handle keeps the trees readable
+        onProgress: (e) => { if (e.type === 'trees-ready') unlinkSync(p); },
+      });
+      const result = await img.verified;
+      await img.done;
+      assert.equal(result.state, 'error');
+      assert.deepEqual(result.problems.map((x) => [x.layer, x.state]), [[0, 'error'], [1, 'error'], [2, 'error']]);
+      assert.match(result.problems[0]!.message, /^layer 0 \(sha256:[0-9a-f]{12}\): could not hash the layer \(/);
+      assert.equal(img.info.verification, 'error');
+      assert.deepEqual(img.info.images[0]!.layers.map((l) => [l.status, l.verification]), [['failed', 'error'], ['failed', 'error'], ['failed', 'error']]);
+      assert.equal(img.stat(0, 2, 'merged', 'app/main')!.size, 5000, 'the trees stay queryable');
       await img.close();
     });
 
