@@ -4,10 +4,6 @@ import { BusyNotification } from '../../server/src/protocol/lspMessages';
 import type { StatusBar } from './statusBar';
 
 /**
- * Owns the language server process: started on first need, restarted when it dies (up to 5 times in 3 minutes, then
- * the user is asked), with a visible notice either way — never a silent loss of features.
- */
-/**
  * vscode-languageclient is loaded on first use, not at activation: initialising it is most of the extension's load
  * time (bench/activation.bench.ts), and activation must stay cheap. esbuild keeps the bundled module lazy behind this
  * `require`.
@@ -25,6 +21,10 @@ export function isRunning(client: LanguageClient | undefined): boolean {
   return client !== undefined && client.state === lc().State.Running;
 }
 
+/**
+ * Owns the language server process: started on first need, restarted when it dies (up to 5 times in 3 minutes, then
+ * the user is asked), with a visible notice either way — never a silent loss of features.
+ */
 export class StrataLanguageClient implements vscode.Disposable {
   private client: LanguageClient | undefined;
   private starting: Promise<LanguageClient> | undefined;

@@ -115,7 +115,6 @@ async function phaseInHostSuite({ root, codeServer, browser, index, counts, log,
     page.on('pageerror', (e) => log(`  [page error] ${e.message}`));
     log(`in-host: suite in code-server ${server.version} (${server.url})`);
     await page.goto(url, { timeout: 60_000 });
-    keepLog = true; // until the suite reports a clean end
     const end = await Promise.race([finished, sleep(timeoutMs).then(() => null)]);
     if (!end) {
       await page.screenshot({ path: path.join(shots, 'timeout.png') }).catch(() => {});

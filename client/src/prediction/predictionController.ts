@@ -13,7 +13,6 @@ import {
 } from '../../../server/src/protocol/lspMessages';
 import { buildStateDir } from '../build/buildController';
 
-
 /**
  * What `strata.showPrediction` also accepts instead of a Uri: the choices the pickers would ask for, applied without
  * prompts (keybindings, tasks, in-host tests — a quick pick cannot be answered by automation). Omitted fields keep

@@ -26,7 +26,7 @@ import { CONTEXT_FILES, type SerializableCheckOptions } from './checkSettings';
 export const SETTINGS_FILE_GLOB = `**/{.strata.json,.strata.yaml,.strata.yml,.hadolint.yaml,.hadolint.yml,${CONTEXT_FILES.join(',')}}`;
 
 /** Re-check a Dockerfile's cached options against the disk at most this often (ms). */
-export const REVALIDATE_MS = 1000;
+const REVALIDATE_MS = 1000;
 
 type ReadFile = (file: string) => string | undefined;
 
@@ -102,9 +102,10 @@ export class RuleSettingsProvider {
    * whether any were dropped (then the caller re-runs diagnostics).
    */
   invalidate(paths: readonly string[]): boolean {
+    const affected = (file: string) => paths.some((p) => file === p || file.startsWith(p + path.sep));
     let dropped = false;
     for (const [key, entry] of this.cache) {
-      if (paths.some((p) => entry.reads.has(p) || [...entry.reads.keys()].some((r) => r.startsWith(p + path.sep)))) {
+      if ([...entry.reads.keys()].some(affected)) {
         this.cache.delete(key);
         dropped = true;
       }

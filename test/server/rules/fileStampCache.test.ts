@@ -7,7 +7,7 @@ import * as assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { FileStampCache, type StampFs } from '../../../server/src/rules/fileStampCache';
+import { FileStampCache, type AsyncStampFs, type StampFs } from '../../../server/src/rules/fileStampCache';
 import { MAX_CONTEXT_FILE_BYTES } from '../../../server/src/rules/fsContextReader';
 
 describe('FileStampCache', () => {
@@ -80,5 +80,31 @@ describe('FileStampCache', () => {
     assert.equal(await cache.readAsync(f), undefined);
     assert.equal(await cache.readAsync(dir), undefined);
     assert.equal(await cache.readAsync(path.join(dir, 'missing', 'below')), undefined);
+  });
+  it('readAsync: a failing stat or read answers undefined and drops the cached text', async () => {
+    const f = path.join(dir, '.strata.yaml');
+    writeOld(f, 'rules: {}\n');
+    const reads: string[] = [];
+    const fail = { stat: false, read: false };
+    const denied = () => Object.assign(new Error('EACCES'), { code: 'EACCES' });
+    const asyncFs: AsyncStampFs = {
+      stat: async (p) => { if (fail.stat) throw denied(); return statSync(p); },
+      readFile: async (p) => { if (fail.read) throw denied(); return readFileSync(p, 'utf8'); },
+    };
+    const cache = new FileStampCache({
+      stat: (p) => statSync(p, { throwIfNoEntry: false }),
+      readFile: (p) => { reads.push(path.basename(p)); return readFileSync(p, 'utf8'); },
+    }, asyncFs);
+    assert.equal(cache.read(f), 'rules: {}\n');
+    fail.stat = true;
+    assert.equal(await cache.readAsync(f), undefined);
+    assert.equal(cache.read(f), 'rules: {}\n');
+    assert.equal(reads.length, 2, 'the failed stat dropped the entry: the sync read read the file again');
+    fail.stat = false;
+    writeOld(f, 'rules: {a: off}\n');
+    fail.read = true;
+    assert.equal(await cache.readAsync(f), undefined);
+    assert.equal(cache.read(f), 'rules: {a: off}\n');
+    assert.equal(reads.length, 3, 'the next read reads the file');
   });
 });
