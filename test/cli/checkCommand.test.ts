@@ -44,3 +44,15 @@ describe('strata check', () => {
     assert.match(r.stderr, /^strata: frobnicate: unknown command/);
   });
 });
+
+describe('strata predict', () => {
+  for (const [name, eol] of [['LF', '\n'], ['CRLF', '\r\n']] as const) {
+    it(`a --target that names no stage is a usage error naming it, exit 2 (${name})`, () => {
+      const dir = dockerfile(['FROM scratch AS base', 'COPY a /a', ''].join(eol));
+      const r = strata(['predict', '--context', dir, '--target', 'nosuch', '--state-dir', path.join(dir, '.state')]);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, /^strata: --target nosuch: stage not found$/m);
+      assert.equal(r.stdout, '');
+    });
+  }
+});

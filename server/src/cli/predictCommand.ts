@@ -7,6 +7,7 @@ import type { ParsedArgs } from './cliArgs';
 import { CliError } from './cliError';
 import type { CliIO } from './cliIO';
 import { describeFsError } from './checkCommand';
+import { targetNotFound } from '../dockerfile/evaluateDockerfile';
 
 /** `strata predict`: per instruction, whether the next build hits the cache, against the last recorded build. */
 export async function predictCommand(args: ParsedArgs, io: CliIO): Promise<number> {
@@ -27,8 +28,8 @@ export async function predictCommand(args: ParsedArgs, io: CliIO): Promise<numbe
     target: args.common.target ?? null,
     buildArgs: Object.fromEntries(args.common.buildArgs),
   });
-  const badTarget = prediction.problems?.find((p) => p.startsWith('target stage'));
-  if (badTarget) throw new CliError(`--target ${args.common.target}`, badTarget.replace(/^target stage "[^"]*" /, 'stage '));
+  const target = args.common.target;
+  if (target && prediction.problems?.includes(targetNotFound(target))) throw new CliError(`--target ${target}`, 'stage not found');
   const relative = path.relative(io.cwd, dockerfile);
   const rel = relative && !relative.startsWith('..') ? relative : dockerfile;
   if (args.common.json) {

@@ -21,6 +21,7 @@ import { inspectContainer } from './containerInspector';
 import { loadArchive, saveImageToFile } from './imageTransfer';
 
 const WORK_PREFIX = 'strata-containers-';
+const STALE_DIR = new RegExp(`^${WORK_PREFIX}(\\d+)-`);
 
 /**
  * Folders of servers that died without running their exit handler (killed): named after their pid, removed when
@@ -29,7 +30,7 @@ const WORK_PREFIX = 'strata-containers-';
 async function removeStaleWorkDirs(): Promise<void> {
   const names = await readdir(tmpdir()).catch(() => [] as string[]);
   for (const n of names) {
-    const pid = Number(/^strata-containers-(\d+)-/.exec(n)?.[1]);
+    const pid = Number(STALE_DIR.exec(n)?.[1]);
     if (!pid || pid === process.pid) continue;
     try {
       process.kill(pid, 0);

@@ -243,7 +243,7 @@ export function evaluateDockerfile(
 
   // Stages the target needs: walk FROM and --from edges from the target.
   const target = targetStage(model, opts.target);
-  if (opts.target && !target) problems.push(`target stage "${opts.target}" not found`);
+  if (opts.target && !target) problems.push(targetNotFound(opts.target));
   const needed = new Set<number>();
   const visit = (i: number) => {
     if (needed.has(i)) return;
@@ -305,4 +305,9 @@ function splitRaw(s: string): string[] {
   }
   if (inWord) out.push(cur);
   return out;
+}
+
+/** The problem reported when the chosen target names no stage (the CLI turns it into a usage error). */
+export function targetNotFound(target: string): string {
+  return `target stage "${target}" not found`;
 }
