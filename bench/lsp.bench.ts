@@ -221,7 +221,7 @@ async function diagnosticLatency(client: Client, uri: string, text: string): Pro
 
 /** Medians of the phases our server logs per diagnostics run (strataServer.ts, STRATA_TRACE_DIAGNOSTICS). */
 function traceSummary(traces: string[]): string {
-  const phases = ['queued', 'shadow', 'worker round trip', 'convert', 'publish'];
+  const phases = ['queued', 'shadow', 'worker round trip', 'check', 'convert', 'publish'];
   const rows = traces.map((t) => phases.map((k) => Number(new RegExp(`${k} ([0-9.]+) ms`).exec(t)?.[1])));
   return phases.map((k, i) => `${k} ${quantile(rows.map((r) => r[i]).filter(Number.isFinite), 0.5)?.toFixed(2) ?? '?'}`).join(', ') + ' ms';
 }

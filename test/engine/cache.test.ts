@@ -11,6 +11,9 @@ import * as path from 'node:path';
 import type { BuildRecord } from '../../server/src/build/buildRecord';
 import { predictCache, type Prediction } from '../../server/src/cache/predictCache';
 import { snapshotBuildInputs } from '../../server/src/cache/snapshotBuildInputs';
+import { httpRemoteResolver } from '../../server/src/cache/remoteSources';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { crlf } from '../support/paths';
 import { BASE, docker, engineAvailable, parseBuildLog, type StepOutcome } from './cacheEngineKit';
 
@@ -26,12 +29,16 @@ interface Ctx {
   write(rel: string, content: string): Promise<void>;
   rm(rel: string): Promise<void>;
   dockerfile(text: string): Promise<void>;
+  /** Changes what the test's web server serves at `{HTTP}/<rel>` for this case. */
+  serve(rel: string, content: string): void;
 }
 
 interface Case {
   name: string;
   dockerfile: string;
   files?: Record<string, FileSpec>;
+  /** Served at `{HTTP}/<rel>` (a real HTTP server on 127.0.0.1 that BuildKit downloads `ADD <url>` from). */
+  web?: Record<string, string>;
   args?: Record<string, string>;
   target?: string;
   change(c: Ctx): Promise<void>;
@@ -118,6 +125,12 @@ const dfEdit = (from: string, to: string) => async (c: Ctx) => {
   await c.dockerfile(text.includes('\r\n') ? crlf(next) : next);
 };
 
+const D_URL = `FROM {BASE}
+RUN echo {NONCE} > /nonce
+ADD {HTTP}/app.txt /app.txt
+RUN cat /app.txt > /copy
+`;
+
 const CASES: Case[] = [
   // COPY from the context: content, metadata, selection.
   { name: 'edit a copied file', dockerfile: D_COPY, files: COPY_FILES, change: edit('src/main.txt', 'hello v2\n'), expect: 'file-changed', line: 4 },
@@ -166,6 +179,9 @@ const CASES: Case[] = [
   // Wildcards and the whole context.
   { name: 'wildcard source gains a match', dockerfile: D_ALL, files: { 'a.txt': 'a\n', 'b.md': 'b\n' }, change: edit('c.txt', 'c\n'), expect: 'file-added', line: 3 },
   { name: 'COPY . sees a Dockerfile edit', dockerfile: D_ALL, files: { 'a.txt': 'a\n' }, change: dfEdit('COPY . /all/\n', 'COPY . /all/\nLABEL x=y\n'), expect: 'file-changed', line: 4 },
+  // ADD of a URL: BuildKit downloads it on every build and keys the step by the content.
+  { name: 'ADD <url>: the served file changes', dockerfile: D_URL, web: { 'app.txt': 'v1\n' }, change: async (c) => c.serve('app.txt', 'v2\n'), expect: 'remote-changed', line: 3 },
+  { name: 'ADD <url>: the same content served again', dockerfile: D_URL, web: { 'app.txt': 'v1\n' }, change: async () => {}, expect: null, crlf: true },
   { name: 'COPY . with the Dockerfile ignored', dockerfile: D_ALL, files: { 'a.txt': 'a\n', '.dockerignore': 'Dockerfile\n' }, change: dfEdit('COPY . /all/\n', 'COPY . /all/\nLABEL x=y\n'), expect: null, crlf: true },
 ];
 
@@ -233,7 +249,17 @@ function compare(c: Case, p: Prediction, actual: StepOutcome[]): void {
 describe('cache model vs BuildKit (real engine)', { concurrency: 4, skip: engineAvailable() ? false : 'no Docker engine (DOCKER_HOST unset): run through `node scripts/test.mjs engine`' }, () => {
   const dirs: string[] = [];
   const tags: string[] = [];
+  // dockerd (and its BuildKit) runs in the host's network namespace, so it downloads from 127.0.0.1 like we do.
+  const served = new Map<string, string>();
+  const web = http.createServer((req, res) => {
+    const body = served.get(req.url ?? '');
+    if (body === undefined) res.writeHead(404);
+    res.end(body);
+  });
+  let webBase = '';
   before(async () => {
+    await new Promise<void>((r) => web.listen(0, '127.0.0.1', r));
+    webBase = `http://127.0.0.1:${(web.address() as AddressInfo).port}`;
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'strata-cache-alt-'));
     dirs.push(dir);
     await fs.writeFile(path.join(dir, 'Dockerfile'), `FROM ${BASE}\nRUN echo ${RUN_ID} > /alt\n`);
@@ -243,6 +269,8 @@ describe('cache model vs BuildKit (real engine)', { concurrency: 4, skip: engine
     tags.push(ALT, TAGGED);
   });
   after(async () => {
+    web.closeAllConnections();
+    web.close();
     await docker(['image', 'rm', '-f', ...tags]);
     for (const d of dirs) await fs.rm(d, { recursive: true, force: true });
   });
@@ -257,14 +285,15 @@ describe('cache model vs BuildKit (real engine)', { concurrency: 4, skip: engine
       const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'strata-cache-case-'));
       dirs.push(dir);
       const nonce = `${RUN_ID}-${n}`;
-      let text = c.dockerfile.replaceAll('{BASE}', BASE).replaceAll('{NONCE}', nonce);
+      let text = c.dockerfile.replaceAll('{BASE}', BASE).replaceAll('{NONCE}', nonce).replaceAll('{HTTP}', `${webBase}/${n}`);
+      for (const [rel, content] of Object.entries(c.web ?? {})) served.set(`/${n}/${rel}`, content);
       if (c.crlf) text = crlf(text);
       await writeFiles(dir, c.files ?? {});
       await fs.writeFile(path.join(dir, 'Dockerfile'), text);
       const tag = `${REPO}/case:${n}`;
       tags.push(tag);
       const args1 = c.args ?? {};
-      const snap = (args: Record<string, string>) => snapshotBuildInputs({ dockerfile: path.join(dir, 'Dockerfile'), context: dir, target: c.target ?? null, buildArgs: args });
+      const snap = (args: Record<string, string>) => snapshotBuildInputs({ dockerfile: path.join(dir, 'Dockerfile'), context: dir, target: c.target ?? null, buildArgs: args, resolveRemote: httpRemoteResolver() });
       const inputs = await snap(args1);
       const log1 = await build(dir, tag, args1, c.target);
       const base = record(inputs, dir, parseBuildLog(log1, text, args1, c.target ?? null), c);
@@ -274,6 +303,7 @@ describe('cache model vs BuildKit (real engine)', { concurrency: 4, skip: engine
         write: async (rel, content) => { await fs.mkdir(path.dirname(path.join(dir, rel)), { recursive: true }); await fs.writeFile(path.join(dir, rel), content); },
         rm: (rel) => fs.rm(path.join(dir, rel), { recursive: true, force: true }),
         dockerfile: (t) => fs.writeFile(path.join(dir, 'Dockerfile'), t),
+        serve: (rel, content) => { served.set(`/${n}/${rel}`, content); },
       };
       await c.change(ctx);
       const args2 = c.args2 ?? args1;

@@ -70,7 +70,10 @@ export class PredictionController implements vscode.Disposable {
       }),
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (e.affectsConfiguration('strata.annotations')) void this.sendConfig({ annotations: this.mode() });
+        if (e.affectsConfiguration('strata.prediction.checkRemoteSources')) void this.sendConfig({ checkRemoteSources: this.checkRemote() });
       }),
+      // Downloading what a Dockerfile names is network traffic the workspace decides: only once it is trusted.
+      vscode.workspace.onDidGrantWorkspaceTrust(() => void this.sendConfig({ checkRemoteSources: this.checkRemote() })),
       vscode.workspace.onDidOpenTextDocument((d) => { if (d.languageId === 'dockerfile') void this.hook(); }),
     );
     if (vscode.workspace.textDocuments.some((d) => d.languageId === 'dockerfile')) void this.hook();
@@ -121,7 +124,11 @@ export class PredictionController implements vscode.Disposable {
   }
 
   private baseConfig(): PredictionConfigParams {
-    return { stateDir: buildStateDir(this.context), annotations: this.mode() };
+    return { stateDir: buildStateDir(this.context), annotations: this.mode(), checkRemoteSources: this.checkRemote() };
+  }
+
+  private checkRemote(): boolean {
+    return vscode.workspace.isTrusted && vscode.workspace.getConfiguration('strata').get<boolean>('prediction.checkRemoteSources', false) === true;
   }
 
   private async sendConfig(p: PredictionConfigParams): Promise<void> {

@@ -21,6 +21,7 @@ import { loadLatestBuildRecord, newBuildId, recordKey, saveBuildRecord } from '.
 import { neededStages, parseDockerfileSteps, VERTEX_KEYWORDS, type DockerfileModel, type DockerfileStep } from './dockerfileSteps';
 import { mapImageLayers } from './imageLayerLines';
 import { VertexLineMapper, type VertexMapping } from './vertexLineMapper';
+import { httpRemoteResolver } from '../cache/remoteSources';
 
 /** What a build needs: the `strata/build` request's parameters (defined once in the protocol) minus the client's ids. */
 export type BuildOptions = Omit<BuildParams, 'buildId' | 'dockerPath'>;
@@ -178,6 +179,8 @@ async function snapshotInputs(opts: BuildOptions, hooks: BuildHooks): Promise<un
   try {
     return await snapshotBuildInputs({
       dockerfile: opts.dockerfile, context: opts.context, target: opts.target, buildArgs: opts.buildArgs,
+      // The build downloads `ADD <url>` sources anyway; recording their digest lets predictions compare them.
+      resolveRemote: httpRemoteResolver(),
       ...(hooks.signal ? { signal: hooks.signal } : {}),
     });
   } catch (e) {

@@ -50,6 +50,8 @@ export interface StepInputs {
   base?: { ref: string; platform: string | null; digest: string | null; stageRef: number | null };
   /** For COPY/ADD from the context: digest of the selected entries and the sources that select them. */
   sources?: SourceSnapshot;
+  /** For `ADD <url>`: each URL and the sha256 of its content when the snapshot was taken (BuildKit keys by it). */
+  remote?: { url: string; digest: string; size: number }[];
   /** For COPY --from=<stage>: the stage index it reads. For an external image: its reference/digest in `key`. */
   fromStage?: number;
   /** Index (in `steps`) of the step whose result this step builds on; null for a stage's FROM. */

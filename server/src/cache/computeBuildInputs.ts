@@ -3,6 +3,7 @@ import { parseDockerfileModel } from '../dockerfile/dockerfileModel';
 import { evaluateDockerfile, type EvaluatedInstruction } from '../dockerfile/evaluateDockerfile';
 import { BUILD_INPUTS_VERSION, type BuildInputs, type StepDetail, type StepInputs } from './buildInputs';
 import type { ContextIndex } from './contextIndex';
+import { isHttpSource, type RemoteResolver } from './remoteSources';
 
 /** Resolves an image reference to what identifies its content (image id / digest); null when unknown. */
 export type ImageResolver = (ref: string, platform: string | null) => Promise<string | null>;
@@ -17,6 +18,8 @@ export interface ComputeOptions {
   index: ContextIndex;
   resolveImage?: ImageResolver;
   signal?: AbortSignal;
+  /** Downloads an `ADD <url>` source to hash it; none: such steps are `unknown` (BuildKit re-checks them). */
+  resolveRemote?: RemoteResolver;
   /** Include the per-entry manifest (`BuildInputs.files`): build records need it, live predictions do not. */
   manifest?: boolean;
 }
@@ -108,7 +111,12 @@ export async function computeBuildInputs(o: ComputeOptions): Promise<BuildInputs
       if (!baseDigests.has(ck)) baseDigests.set(ck, await (o.resolveImage?.(e.fromImage, null) ?? Promise.resolve(null)).catch(() => null));
       extra = `image:${baseDigests.get(ck) ?? e.fromImage}`;
     } else if (e.ins.keyword === 'ADD' && !hasHeredoc(e) && remoteSource(e)) {
-      step.problem ??= `ADD ${remoteSource(e)}: BuildKit re-checks remote sources on every build`;
+      const remote = await remoteInputs(e, o);
+      if (typeof remote === 'string') step.problem ??= remote;
+      else {
+        step.remote = remote;
+        extra = `url:${remote.map((r) => `${r.url}\0${r.digest}`).join('\n')}`;
+      }
     } else {
       const sources = contextSources(e);
       if (sources) {
@@ -144,6 +152,29 @@ function contextSources(e: EvaluatedInstruction): string[] | null {
   if (e.fromStage !== undefined || e.fromImage) return null;
   if (e.ins.keyword === 'ADD' && remoteSource(e)) return null;
   return e.sources;
+}
+
+/**
+ * The content digests of an `ADD <url>…` step's sources, or why they cannot be known: no resolver (predictions that
+ * do not download), git sources, sources mixed with context files, or a download that failed.
+ */
+async function remoteInputs(e: EvaluatedInstruction, o: ComputeOptions): Promise<NonNullable<StepInputs['remote']> | string> {
+  const first = remoteSource(e)!;
+  const recheck = `ADD ${first}: BuildKit downloads remote sources on every build`;
+  if (!o.resolveRemote) return `${recheck}; enable checking remote sources (setting strata.prediction.checkRemoteSources, or strata predict --check-remote) to compare the content`;
+  const sources = e.sources ?? [];
+  if (!sources.every(isHttpSource)) {
+    return sources.some((s) => !remoteSource({ ...e, sources: [s] }))
+      ? `${recheck}; an ADD mixing remote and context sources is not predicted`
+      : `ADD ${first}: git sources are re-checked on every build and not fetched for predictions`;
+  }
+  const out: NonNullable<StepInputs['remote']> = [];
+  for (const url of sources) {
+    const r = await o.resolveRemote(url, o.signal);
+    if ('problem' in r) return r.problem;
+    out.push({ url, digest: r.digest, size: r.size });
+  }
+  return out;
 }
 
 function remoteSource(e: EvaluatedInstruction): string | undefined {

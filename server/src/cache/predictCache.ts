@@ -135,7 +135,10 @@ export function predictCache(current: BuildInputs, baseline: BuildRecord | null,
     }
     const same = s.chain ? byChain.get(s.chain) : undefined;
     if (same) return { cache: 'hit', reason: { code: 'unchanged', message: 'inputs unchanged since the last build' }, baselineStep: same };
-    return { cache: 'miss', reason: { ...firstCause(s, current.steps[s.parent!]!.chain), causeLine: s.line } };
+    const cause = firstCause(s, current.steps[s.parent!]!.chain);
+    // The baseline has no content digest for this URL (recorded by an older Strata): BuildKit may still hit.
+    if (cause.code === 'remote-unrecorded') return { cache: 'unknown', reason: { ...cause, code: 'cannot-tell', causeLine: s.line } };
+    return { cache: 'miss', reason: { ...cause, causeLine: s.line } };
   }
 
   function lineOf(st: Status): number | undefined { return st.reason.causeLine; }
@@ -144,6 +147,13 @@ export function predictCache(current: BuildInputs, baseline: BuildRecord | null,
     const cands = (parentChain ? children.get(parentChain) : undefined) ?? [];
     const was = cands.find((c) => c.line === s.line && c.instruction === s.instruction)
       ?? cands.find((c) => c.instruction === s.instruction) ?? cands[0];
+    if (!was && s.remote && parentChain) {
+      // The baseline could not key this ADD (recorded without downloading its URL, so its chain is null): BuildKit
+      // may well hit, so this is not a miss.
+      const unkeyed = base!.steps.find((b) => b.line === s.line && b.instruction === s.instruction && !b.chain && !b.remote
+        && b.parent != null && base!.steps[b.parent]!.chain === parentChain);
+      if (unkeyed) return { code: 'remote-unrecorded', message: `the last build recorded no content digest for ${s.remote[0]!.url}` };
+    }
     if (!was) return { code: 'instruction-changed', message: 'new step: nothing like it followed the previous step in the last build' };
     if (was.instruction !== s.instruction) return { code: 'instruction-changed', message: `${was.instruction} (line ${was.line}) became ${s.instruction}` };
     const a = was.detail;
@@ -171,6 +181,19 @@ export function predictCache(current: BuildInputs, baseline: BuildRecord | null,
     if (a.user !== b.user) return { code: 'user-changed', message: `USER changed: ${a.user || '(root)'} → ${b.user || '(root)'}` };
     if (a.shell !== b.shell && s.instruction === 'RUN') return { code: 'shell-changed', message: `SHELL changed: ${a.shell} → ${b.shell}` };
     if (s.sources && was.sources) return fileCause(was, s);
+    if (s.remote) return remoteCause(was, s);
+    return { code: 'instruction-changed', message: 'cache key changed' };
+  }
+
+  function remoteCause(was: StepInputs, s: StepInputs): PredictionReason {
+    const before = new Map((was.remote ?? []).map((r) => [r.url, r]));
+    for (const r of s.remote ?? []) {
+      const o = before.get(r.url);
+      if (!o) return { code: 'remote-unrecorded', message: `the last build recorded no content digest for ${r.url}` };
+      if (o.digest !== r.digest) {
+        return { code: 'remote-changed', message: `${r.url} changed since the last build (${short(o.digest)}, ${o.size} bytes → ${short(r.digest)}, ${r.size} bytes)`, paths: [r.url] };
+      }
+    }
     return { code: 'instruction-changed', message: 'cache key changed' };
   }
 
@@ -260,6 +283,7 @@ function explain(s: StepInputs, st: Status): string[] {
     lines.push(`- workdir ${s.detail.workdir}, user ${s.detail.user || 'root'}, shell ${s.detail.shell}`);
   }
   if (s.sources) lines.push(`- content of ${s.sources.count ?? Object.keys(s.sources.files ?? {}).length} selected context entries (after .dockerignore; content, mode, link targets, not mtimes): ${s.sources.digest.slice(0, 12)}`);
+  for (const r of s.remote ?? []) lines.push(`- content of ${r.url} (downloaded for this prediction, as BuildKit does on every build): ${short(r.digest)}, ${r.size} bytes`);
   if (s.fromStage !== undefined) lines.push(`- the output of stage ${s.fromStage}`);
   return lines;
 }

@@ -5,6 +5,7 @@ import type { BuildInputs } from './buildInputs';
 import { computeBuildInputs, markContextProblem, type ImageResolver } from './computeBuildInputs';
 import { nodeContextFs } from './contextFs';
 import { ContextIndex, type IndexOptions } from './contextIndex';
+import type { RemoteResolver } from './remoteSources';
 
 export interface SnapshotOptions {
   /** Absolute or cwd-relative paths. */
@@ -19,6 +20,8 @@ export interface SnapshotOptions {
   indexFresh?: boolean;
   /** Base image resolution; default: `docker image inspect` on the engine (STRATA_DOCKER or `docker`). */
   resolveImage?: ImageResolver;
+  /** `ADD <url>` content; none: such steps are `unknown` (see remoteSources.ts). */
+  resolveRemote?: RemoteResolver;
   indexOptions?: IndexOptions;
 }
 
@@ -44,7 +47,7 @@ export async function snapshotBuildInputs(opts: SnapshotOptions): Promise<BuildI
   }
   const inputs = await computeBuildInputs({
     dockerfile, context, dockerfileText: text, target: opts.target, buildArgs: opts.buildArgs, index,
-    resolveImage: opts.resolveImage ?? dockerImageResolver(), signal: opts.signal, manifest: true,
+    resolveImage: opts.resolveImage ?? dockerImageResolver(), resolveRemote: opts.resolveRemote, signal: opts.signal, manifest: true,
   });
   for (const p of problems) markContextProblem(inputs, p);
   return inputs;

@@ -30,7 +30,7 @@ export const COMMANDS: Record<string, CommandEntry> = {
   predict: {
     run: predictCommand,
     summary: 'per instruction: will the next build hit the cache, and the first cause of a miss (against the last recorded build)',
-    usage: 'strata predict [--context DIR] [--file PATH] [--target NAME] [--build-arg K=V]… [--state-dir DIR] [--json]',
+    usage: 'strata predict [--context DIR] [--file PATH] [--target NAME] [--build-arg K=V]… [--state-dir DIR] [--check-remote] [--json]',
   },
   inspect: {
     run: (args, io) => import('./inspectCommand').then((m) => m.inspectCommand(args, io)),

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { resolveStateDir } from '../build/buildRecordStore';
 import type { PredictedInstruction } from '../cache/predictCache';
 import { predictForFiles } from '../cache/predictForFiles';
+import { httpRemoteResolver } from '../cache/remoteSources';
 import type { ParsedArgs } from './cliArgs';
 import { CliError } from './cliError';
 import type { CliIO } from './cliIO';
@@ -27,6 +28,8 @@ export async function predictCommand(args: ParsedArgs, io: CliIO): Promise<numbe
     dockerfile, context, stateDir,
     target: args.common.target ?? null,
     buildArgs: Object.fromEntries(args.common.buildArgs),
+    // `ADD <url>` steps: download and hash the content as BuildKit will (opt-in: it is network traffic).
+    ...(args.switches.has('check-remote') ? { resolveRemote: httpRemoteResolver() } : {}),
   });
   const target = args.common.target;
   if (target && prediction.problems?.includes(targetNotFound(target))) throw new CliError(`--target ${target}`, 'stage not found');

@@ -11,6 +11,7 @@ import { ContextIndex } from '../cache/contextIndex';
 import { predictCache, type PredictedInstruction } from '../cache/predictCache';
 import { dockerImageResolver } from '../cache/snapshotBuildInputs';
 import { parseDockerfileModel } from '../dockerfile/dockerfileModel';
+import { cachedRemoteResolver, httpRemoteResolver, type RemoteResolver } from '../cache/remoteSources';
 import {
   BusyNotification,
   PredictionChangedNotification,
@@ -35,6 +36,8 @@ const BASE_DIGEST_TTL_MS = 30_000;
 export class PredictionAnnotations {
   private stateDir: string | null = null;
   private mode: Mode = 'codelens';
+  /** Set while the client allows downloading `ADD <url>` sources (remoteSources.ts); shared downloads, 60 s per URL. */
+  private resolveRemote: RemoteResolver | undefined;
   private defaults: FileChoice = { target: null, buildArgs: {} };
   private readonly choices = new Map<string, FileChoice>();
   private readonly indexes = new Map<string, { index: ContextIndex; scanned: boolean; pending: Set<string> }>();
@@ -64,6 +67,7 @@ export class PredictionAnnotations {
   configure(p: PredictionConfigParams): void {
     if (p.stateDir !== undefined) this.stateDir = p.stateDir || null;
     if (p.annotations) this.mode = p.annotations;
+    if (p.checkRemoteSources !== undefined) this.resolveRemote = p.checkRemoteSources ? cachedRemoteResolver(httpRemoteResolver()) : undefined;
     if (p.target !== undefined || p.buildArgs !== undefined || p.context !== undefined) {
       const file = p.dockerfile ? path.resolve(p.dockerfile) : null;
       const prev = file ? this.choices.get(file) ?? { ...this.defaults } : this.defaults;
@@ -187,7 +191,7 @@ export class PredictionAnnotations {
       }
       inputs = await computeBuildInputs({
         dockerfile: file, context, dockerfileText: doc.getText(), target: choice.target, buildArgs: choice.buildArgs,
-        index: entry.index, resolveImage: this.resolveImage, signal,
+        index: entry.index, resolveImage: this.resolveImage, resolveRemote: this.resolveRemote, signal,
       });
     } finally {
       clearInterval(busy);

@@ -39,6 +39,8 @@ export interface DiagnosticsResult {
   diagnostics: StrataDiagnostic[];
   /** Rules that threw (`onRuleError`), with their message. */
   ruleErrors: { rule: string; message: string }[];
+  /** Time the check itself took where it ran (ms), for STRATA_TRACE_DIAGNOSTICS. */
+  computeMs?: number;
 }
 
 interface WorkerReply extends DiagnosticsResult {
@@ -199,8 +201,10 @@ export class DiagnosticsRunner {
 
 /** `analyse` that never throws; with a `documentKey`, incrementally through that document's checker in `checkers`. */
 function safeAnalyse(text: string, options: SerializableCheckOptions | undefined, checkers: CheckerCache, documentKey?: string): DiagnosticsResult {
+  const t0 = performance.now();
   try {
-    return analyse(text, options, documentKey !== undefined ? checkers.get(documentKey) : undefined);
+    const result = analyse(text, options, documentKey !== undefined ? checkers.get(documentKey) : undefined);
+    return { ...result, computeMs: performance.now() - t0 };
   } catch (e) {
     // A failed incremental run may have left its cache half-updated: start that document afresh next time.
     if (documentKey !== undefined) checkers.forget(documentKey);

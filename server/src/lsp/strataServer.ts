@@ -299,7 +299,7 @@ export class StrataServer {
       const options = this.ruleSettings.cachedOptionsFor(uri);
       const t1 = this.trace ? performance.now() : 0;
       // The URI as document key: the worker keeps this document's previous analysis and re-checks only what changed.
-      const { diagnostics, ruleErrors } = await this.diagnosticsRunner.check(shadow.text, options, uri);
+      const { diagnostics, ruleErrors, computeMs } = await this.diagnosticsRunner.check(shadow.text, options, uri);
       const t2 = this.trace ? performance.now() : 0;
       for (const r of ruleErrors) this.guard.record(r.rule === 'diagnostics' ? 'diagnostics' : `rule ${r.rule}`, new Error(r.message));
       const now = this.documents.get(uri);
@@ -313,7 +313,7 @@ export class StrataServer {
         if (this.trace) {
           const ms = (a: number, b: number) => (b - a).toFixed(2);
           this.connection.console.log(`diagnostics trace v${version}: queued ${scheduled ? ms(scheduled, t0) : '-'} ms, shadow ${ms(t0, t1)} ms (options included), `
-            + `worker round trip ${ms(t1, t2)} ms, convert ${ms(t2, t3)} ms, publish ${ms(t3, performance.now())} ms, ${lsp.length} diagnostics`);
+            + `worker round trip ${ms(t1, t2)} ms, check ${computeMs?.toFixed(2) ?? '-'} ms, convert ${ms(t2, t3)} ms, publish ${ms(t3, performance.now())} ms, ${lsp.length} diagnostics`);
         }
       }
     } finally {

@@ -133,6 +133,8 @@ export const EngineImagesRequest = new RequestType<{ dockerPath?: string }, Engi
 export interface PredictionConfigParams {
   stateDir?: string;
   annotations?: 'codelens' | 'inlayHints' | 'off';
+  /** Download `ADD <url>` sources to predict them (setting strata.prediction.checkRemoteSources, trusted workspaces). */
+  checkRemoteSources?: boolean;
   dockerfile?: string;
   target?: string | null;
   buildArgs?: Record<string, string>;

@@ -1,4 +1,5 @@
 import { describe, it } from 'node:test';
+import { createHash } from 'node:crypto';
 import * as assert from 'node:assert/strict';
 import type { BuildRecord } from '../../../server/src/build/buildRecord';
 import type { BuildInputs } from '../../../server/src/cache/buildInputs';
@@ -7,17 +8,18 @@ import { HashResults } from '../../../server/src/cache/contextHashPool';
 import { ContextIndex } from '../../../server/src/cache/contextIndex';
 import { HashStatus } from '../../../server/src/cache/fileHasher';
 import { predictCache, type Prediction } from '../../../server/src/cache/predictCache';
+import type { RemoteResolver } from '../../../server/src/cache/remoteSources';
 import { crlf } from '../../support/paths';
 import { MemoryContext, type MemEntry } from './memoryContextFs';
 
-interface Opts { args?: Record<string, string>; target?: string | null; resolve?: ImageResolver; maxFileBytes?: number }
+interface Opts { args?: Record<string, string>; target?: string | null; resolve?: ImageResolver; maxFileBytes?: number; remote?: RemoteResolver }
 
 async function snapshot(ctx: MemoryContext, dockerfile: string, o: Opts = {}, index?: ContextIndex, manifest = true): Promise<BuildInputs> {
   const idx = index ?? new ContextIndex(ctx.fs(), { maxFileBytes: o.maxFileBytes });
   await idx.scan();
   return computeBuildInputs({
     dockerfile: '/ctx/Dockerfile', context: '/ctx', dockerfileText: dockerfile, target: o.target ?? null,
-    buildArgs: o.args ?? {}, index: idx, resolveImage: o.resolve ?? (async (ref) => `sha256:${ref.length}`), manifest,
+    buildArgs: o.args ?? {}, index: idx, resolveImage: o.resolve ?? (async (ref) => `sha256:${ref.length}`), resolveRemote: o.remote, manifest,
   });
 }
 
@@ -138,6 +140,50 @@ for (const eol of ['LF', 'CRLF'] as const) {
     });
   });
 }
+
+/** A fake web: URL → content (absent: 404), as `httpRemoteResolver` would report it. */
+function web(pages: Record<string, string>): RemoteResolver {
+  return async (url) => (url in pages
+    ? { digest: `sha256:${createHash('sha256').update(pages[url]!).digest('hex')}`, size: pages[url]!.length }
+    : { problem: `${url}: HTTP 404 Not Found (the build would fail)` });
+}
+
+describe('ADD <url>: the content behind the URL is the input', () => {
+  const U = 'https://example.test/app.tgz';
+  const DU = `FROM base\nADD ${U} /app.tgz\nRUN tar -xzf /app.tgz\n`;
+  for (const eol of ['LF', 'CRLF'] as const) {
+    const t = (s: string) => (eol === 'CRLF' ? crlf(s) : s);
+    it(`same content → hit; new content → remote-changed naming the URL, then the RUN re-runs (${eol})`, async () => {
+      const same = await scenario({}, t(DU), () => {}, t(DU), { remote: web({ [U]: 'v1' }) });
+      assert.deepEqual(same.instructions.map((i) => i.cache), ['hit', 'hit', 'hit']);
+      const p = await scenario({}, t(DU), () => {}, t(DU), { remote: web({ [U]: 'v1' }) }, { remote: web({ [U]: 'v2' }) });
+      assert.deepEqual([first(p)!.line, first(p)!.cache, first(p)!.reason.code, first(p)!.reason.paths], [2, 'miss', 'remote-changed', [U]]);
+      assert.match(first(p)!.reason.message, /^https:\/\/example\.test\/app\.tgz changed since the last build \([0-9a-f]{12}, 2 bytes → [0-9a-f]{12}, 2 bytes\)$/);
+      assert.deepEqual([at(p, 3).cache, at(p, 3).reason.message], ['miss', 're-runs: line 2 missed']);
+      assert.ok(at(p, 2).explanation.some((l) => l.startsWith(`- content of ${U} (downloaded`)));
+    });
+  }
+  it('without downloading (the default) the step is unknown and says how to enable it, never a hit', async () => {
+    const p = await scenario({}, DU, () => {}, DU, { remote: web({ [U]: 'v1' }) }, {});
+    assert.equal(at(p, 2).cache, 'unknown');
+    assert.match(at(p, 2).reason.message, /downloads remote sources on every build; enable .*strata\.prediction\.checkRemoteSources.*--check-remote/);
+    assert.equal(at(p, 3).cache, 'unknown');
+  });
+  it('a baseline without the digest → unknown, not a miss', async () => {
+    const p = await scenario({}, DU, () => {}, DU, {}, { remote: web({ [U]: 'v1' }) });
+    assert.deepEqual([at(p, 2).cache, at(p, 2).reason.message], ['unknown', `the last build recorded no content digest for ${U}`]);
+  });
+  it('a failed download names the URL and the status', async () => {
+    const p = await scenario({}, DU, () => {}, DU, { remote: web({ [U]: 'v1' }) }, { remote: web({}) });
+    assert.deepEqual([at(p, 2).cache, at(p, 2).reason.message], ['unknown', `${U}: HTTP 404 Not Found (the build would fail)`]);
+  });
+  it('git sources and remote+context mixes stay unknown with their reason', async () => {
+    const git = await scenario({}, 'FROM base\nADD https://example.test/r.git#main /src\n', () => {}, undefined, { remote: web({}) });
+    assert.match(at(git, 2).reason.message, /git sources are re-checked on every build/);
+    const mix = await scenario({ 'a.txt': 'a' }, `FROM base\nADD ${U} a.txt /d/\n`, () => {}, undefined, { remote: web({ [U]: 'v1' }) });
+    assert.match(at(mix, 2).reason.message, /mixing remote and context sources/);
+  });
+});
 
 describe('bad contexts give unknown with a reason', () => {
   const D2 = 'FROM base\nCOPY . /all/\n';
