@@ -12,7 +12,10 @@
  *   .strata.json, .hadolint.yaml and .dockerignore; ratios to the bare parse and to the peer, plus each server's
  *   CPU per edit (the whole process, and its main thread: CPU time is far less sensitive to the machine's load than
  *   wall time) and (ours) where a run spent its time (STRATA_TRACE_DIAGNOSTICS, medians);
- * - semantic tokens for the text (median), both servers.
+ * - semantic tokens for the text (median), both servers;
+ * - two reference servers (bench/referenceLspServer.js, same client, same edits): one that only applies the change and
+ *   publishes empty diagnostics, one that also parses the new text once with dockerfile-ast. They show what the
+ *   stdio/JSON-RPC path and a single in-server parse cost in this run, so the ratios to the in-process parse can be read.
  * Then the pathological documents (1 MB line, 10,000-line RUN continuation, 2,000 `$A`): the slowest answer of our
  * server over every advertised request (goal: < 1 s), and whether the peer answers semantic tokens within 5 s.
  *
@@ -245,23 +248,26 @@ async function main(): Promise<void> {
   const servers = [
     { name: 'strata', command: [process.execPath, ours, '--stdio'] },
     { name: 'dockerfile-language-server-nodejs', command: [process.execPath, path.join(ROOT, 'node_modules/dockerfile-language-server-nodejs/bin/docker-langserver'), '--stdio'] },
+    // Not peers: what the path itself costs (bench/referenceLspServer.js), so the ratios above it can be read.
+    { name: 'reference: publish only', command: [process.execPath, path.join(ROOT, 'bench/referenceLspServer.js'), '--stdio'], env: { REFERENCE_MODE: 'publish' }, reference: true },
+    { name: 'reference: one parse, publish', command: [process.execPath, path.join(ROOT, 'bench/referenceLspServer.js'), '--stdio'], env: { REFERENCE_MODE: 'parse' }, reference: true },
   ];
   const workspace = benchWorkspace();
   for (const { name, text } of texts) {
     const load0 = os.loadavg()[0];
     const parseSamples = bareParseSamples(text);
-    const results: { name: string; p50: number; p99: number; tokens: number; cpuPerEdit: number; processCpuPerEdit: number; traces: string[]; floor: number }[] = [];
+    const results: { name: string; reference: boolean; p50: number; p99: number; tokens: number; cpuPerEdit: number; processCpuPerEdit: number; traces: string[]; floor: number }[] = [];
     for (const s of servers) {
-      const client = new Client(s.name, s.command, s.name === 'strata' ? { STRATA_TRACE_DIAGNOSTICS: '1' } : {});
+      const client = new Client(s.name, s.command, s.name === 'strata' ? { STRATA_TRACE_DIAGNOSTICS: '1' } : s.env ?? {});
       await client.start(pathToFileURL(workspace).href);
       const uri = pathToFileURL(path.join(workspace, 'Dockerfile')).href;
       const { times, cpuPerEdit, processCpuPerEdit } = await diagnosticLatency(client, uri, text);
-      const tokens = await semanticTokensMs(client, uri);
+      const tokens = s.reference ? NaN : await semanticTokensMs(client, uri);
       // The transport floor: the round trip of a request the server cannot handle (MethodNotFound) over the same
       // stdio/JSON-RPC path — what any didChange→publish latency contains before the server does any work.
       const floorSamples: number[] = [];
       for (let i = 0; i < 50; i++) floorSamples.push(await client.timedRequest('strata/bench/noSuchMethod', {}, 2000));
-      results.push({ name: s.name, p50: quantile(times, 0.5), p99: quantile(times, 0.99), tokens, cpuPerEdit, processCpuPerEdit, traces: client.traces.slice(1), floor: quantile(floorSamples, 0.5) });
+      results.push({ name: s.name, reference: !!s.reference, p50: quantile(times, 0.5), p99: quantile(times, 0.99), tokens, cpuPerEdit, processCpuPerEdit, traces: client.traces.slice(1), floor: quantile(floorSamples, 0.5) });
       client.stop();
       parseSamples.push(...bareParseSamples(text));
     }
@@ -269,6 +275,10 @@ async function main(): Promise<void> {
     const peer = results[1];
     console.log(`\n${name}: ${text.split('\n').length} lines, ${text.length} chars; dockerfile-ast bare parse ${parse.toFixed(2)} ms (baseline); load average ${load0.toFixed(1)} → ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores`);
     for (const r of results) {
+      if (r.reference) {
+        console.log(`  ${r.name.padEnd(34)} didChange→diagnostics p50 ${r.p50.toFixed(2)} ms = ${(r.p50 / parse).toFixed(2)}× parse, p99 ${r.p99.toFixed(1)} ms; CPU per edit ${r.processCpuPerEdit.toFixed(2)} ms`);
+        continue;
+      }
       const vsPeer = r === peer ? '' : ` (${(r.p50 / peer.p50).toFixed(2)}× / ${(r.p99 / peer.p99).toFixed(2)}× the peer's)`;
       console.log(`  ${r.name.padEnd(34)} didChange→diagnostics p50 ${r.p50.toFixed(1)} ms = ${(r.p50 / parse).toFixed(2)}× parse, p99 ${r.p99.toFixed(1)} ms = ${(r.p99 / parse).toFixed(2)}× parse${vsPeer}; `
         + `CPU per edit ${r.processCpuPerEdit.toFixed(1)} ms (main thread ${r.cpuPerEdit.toFixed(1)}); semantic tokens ${Number.isFinite(r.tokens) ? `${r.tokens.toFixed(1)} ms = ${(r.tokens / parse).toFixed(2)}× parse` : 'not answered within 10 s'}`);
