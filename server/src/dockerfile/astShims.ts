@@ -18,15 +18,37 @@
  * and the first build stage (e.g. an indented continuation line before `FROM` in a CRLF file); it then calls
  * `resolveVariable` on itself again, forever, and validation dies with "Maximum call stack size exceeded". In that
  * case the variable belongs to no stage, so it resolves like any ImageTemplate's: against the instructions it holds.
+ *
+ * 4. A memo of `Instruction.getRawArguments` (see `memoiseRawArguments`): the dominant cost of both the parse and
+ *    dockerfile-utils' validation, recomputed on every call (profile in docs/architecture/rules.md "Cold check").
  */
 import { DockerfileParser } from 'dockerfile-ast';
 import { Instruction } from 'dockerfile-ast/lib/instruction';
 import { Dockerfile as DockerfileImpl } from 'dockerfile-ast/lib/dockerfile';
 import { ImageTemplate } from 'dockerfile-ast/lib/imageTemplate';
+import { Argument } from 'dockerfile-ast/lib/argument';
 
 const GUARDED = Symbol.for('strata.getHeredocsGuarded');
+const MEMOISED = Symbol.for('strata.getRawArgumentsMemoised');
+
+/** The dockerfile-ast classes the shims patch: this process's copy by default (tests pass a separately loaded one). */
+export interface AstModules {
+  Instruction: typeof Instruction;
+  DockerfileImpl: typeof DockerfileImpl;
+  ImageTemplate: typeof ImageTemplate;
+  Argument: typeof Argument;
+  DockerfileParser: typeof DockerfileParser;
+}
+const OWN: AstModules = { Instruction, DockerfileImpl, ImageTemplate, Argument, DockerfileParser };
 
 export function installAstShims(): void {
+  installAstGuards(OWN);
+  memoiseRawArguments(OWN);
+  memoiseParse(OWN);
+}
+
+/** Shims 2 and 3: the crash and recursion guards, which change results only where the library would throw. */
+export function installAstGuards({ Instruction, DockerfileImpl, ImageTemplate }: AstModules): void {
   const proto = Instruction.prototype as unknown as Record<string | symbol, unknown>;
   if (proto[GUARDED]) return;
   const original = proto.getHeredocs as (this: Instruction) => unknown[];
@@ -57,8 +79,56 @@ export function installAstShims(): void {
       }
     };
   }
+}
 
-  const parser = DockerfileParser as unknown as { parse: (text: string) => unknown };
+/** A raw argument as computed once: its value and range (kept as numbers, see `memoiseRawArguments`). */
+type RawArgument = { value: string; sl: number; sc: number; el: number; ec: number };
+
+/**
+ * Shim 4. `Instruction.getRawArguments` scans the instruction's text again on every call and converts each
+ * argument's offsets to positions (`TextDocument.positionAt`, a binary search each); `getArguments`, `getFlags`,
+ * `getVariables`, every subclass constructor that looks at its arguments (JSON form, FROM, HEALTHCHECK, ONBUILD) and
+ * the parser's heredoc detection call it, and dockerfile-utils calls those many times per instruction. The result
+ * depends only on the instruction's document text, range and escape character, which are fixed when the parser
+ * creates it (each parse makes its own TextDocument; nothing in dockerfile-ast reassigns them), so the first result is
+ * remembered per instance. Callers own what they get: `ModifiableInstruction.getArguments` shifts flags off the
+ * returned array, `From.getImageNameRange`/`getRegistryRange` assign `start`/`end` of an argument's range and
+ * `ShadowText.mapResult` rewrites positions inside feature results in place, so every
+ * call returns a new array of new Arguments with new Range and Position objects, equal to what the library would
+ * have built. The differential test (test/server/rules/syntaxValidationStock.test.ts) compares the validation with
+ * an unpatched copy of dockerfile-ast and dockerfile-utils over the corpus and fuzzed inputs.
+ */
+export function memoiseRawArguments({ Instruction, Argument }: AstModules): void {
+  const proto = Instruction.prototype as unknown as Record<string | symbol, unknown>;
+  if (proto[MEMOISED]) return;
+  const original = proto.getRawArguments as (this: Instruction) => Argument[];
+  if (typeof original !== 'function') return;
+  const memo = new WeakMap<object, RawArgument[]>();
+  proto.getRawArguments = function memoisedGetRawArguments(this: Instruction): Argument[] {
+    const known = memo.get(this);
+    if (known === undefined) {
+      const args = original.call(this);
+      memo.set(this, args.map((a) => {
+        const r = a.getRange();
+        return { value: a.getValue(), sl: r.start.line, sc: r.start.character, el: r.end.line, ec: r.end.character };
+      }));
+      return args;
+    }
+    const out: Argument[] = new Array(known.length);
+    for (let i = 0; i < known.length; i++) {
+      const k = known[i];
+      out[i] = new Argument(k.value, { start: { line: k.sl, character: k.sc }, end: { line: k.el, character: k.ec } });
+    }
+    return out;
+  };
+  proto[MEMOISED] = true;
+}
+
+/** Shim 1: `DockerfileParser.parse` remembers its last text and result. */
+function memoiseParse({ DockerfileParser }: AstModules): void {
+  const parser = DockerfileParser as unknown as { parse: (text: string) => unknown; [MEMOISED]?: boolean };
+  if (parser[MEMOISED]) return;
+  parser[MEMOISED] = true;
   const parse = parser.parse.bind(DockerfileParser);
   let lastText: string | undefined;
   let lastResult: unknown;

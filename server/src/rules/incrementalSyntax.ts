@@ -29,7 +29,7 @@ import { Dockerfile as DockerfileImpl } from 'dockerfile-ast/lib/dockerfile';
 import { Validator } from 'dockerfile-utils/lib/dockerValidator';
 import { ValidationCode } from 'dockerfile-utils';
 import type { StrataDiagnostic } from './strataDiagnostic';
-import { DEDUPLICATED, stageNameNeedsDefusing, toStrataSyntax, validateSyntax } from './syntaxValidation';
+import { newSyntaxValidator, stageNameNeedsDefusing, toStrataSyntax, validateSyntax } from './syntaxValidation';
 
 type Range = Diagnostic['range'];
 /** A dockerfile-utils problem: a Diagnostic plus the line of the instruction it is about (null: not tied to one). */
@@ -176,7 +176,7 @@ export class IncrementalSyntaxValidator {
     const mainStart = directives.length > 0 ? document.offsetAt({ line: directives.length, character: 0 }) : text.charCodeAt(0) === 0xfeff ? 1 : 0;
 
     const old = this.state && this.state.head === head ? this.state : undefined;
-    const validator = new ValidatorClass(DEDUPLICATED);
+    const validator = newSyntaxValidator() as unknown as ValidatorInternals;
     validator.document = document;
     const newItems: Item[] = [];
     // Items re-parsed now: their Instruction objects (in a Dockerfile of their own, enough for local checks).

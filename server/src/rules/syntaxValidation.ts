@@ -1,4 +1,5 @@
-import { validate, ValidationCode, ValidatorSettings, ValidationSeverity } from 'dockerfile-utils';
+import { ValidationCode, ValidatorSettings, ValidationSeverity } from 'dockerfile-utils';
+import { Validator } from 'dockerfile-utils/lib/dockerValidator';
 import type { Diagnostic } from 'vscode-languageserver-types';
 import { DockerfileParser } from 'dockerfile-ast';
 import { TextDocument } from 'vscode-languageserver-textdocument';
@@ -82,7 +83,75 @@ export function defuseStageNames(text: string): { text: string; renamed: Map<str
 
 export function validateSyntax(text: string, lineCount: number): StrataDiagnostic[] {
   const defused = defuseStageNames(text);
-  return toStrataSyntax(validate(defused.text, DEDUPLICATED), lineCount, defused.renamed);
+  // What dockerfile-utils' `validate(text, settings)` does, with our validator.
+  const problems = newSyntaxValidator().validate(TextDocument.create('', '', 0, defused.text)) as Diagnostic[];
+  return toStrataSyntax(problems, lineCount, defused.renamed);
+}
+
+/** The instruction methods the shortcuts use (typed loosely: dockerfile-utils declares these methods private). */
+interface CheckedInstruction {
+  getKeyword(): string;
+  getTextContent(): string;
+}
+type Check = (this: unknown, instruction: CheckedInstruction, problems: unknown[]) => void;
+
+/**
+ * dockerfile-utils' Validator with DEDUPLICATED settings and shortcuts with the same output (held to it by
+ * test/server/rules/syntaxValidationStock.test.ts, against stock dockerfile-utils). `checkVariables`
+ * reports only variables with a modifier (`${A:?}`-style) outside RUN, CMD and ENTRYPOINT, but first builds every
+ * variable of every instruction, resolving each against the stage (`Dockerfile.resolveVariable`, a walk over the
+ * stage's ENV and ARG instructions) for fields it never reads: after the shared parse, that was the biggest single
+ * cost of validating a large file (docs/architecture/rules.md "Cold check"). So it is skipped where it cannot report:
+ * for RUN/CMD/ENTRYPOINT (the keywords it exempts) and for an instruction whose text holds no `${` (only dockerfile-ast's
+ * `${…}` form, a `$` followed at once by `{` in an argument's raw text, can give a variable a modifier; arguments lie
+ * within the instruction's text).
+ *
+ * `checkJSONQuotes` (CMD, ENTRYPOINT, RUN, VOLUME, SHELL…) reports a JSON array written with single quotes; it
+ * rebuilds the arguments' content across continuation lines first (`getArgumentsContent`, the costliest call on a
+ * long RUN). Its scan reaches the report only through a `'` after a `[`, both characters of that content, which is
+ * made of pieces of the instruction's text: without both in the text it cannot report, and is skipped.
+ *
+ * `getHeredocLines` (RUN and COPY, for the empty-continuation check) asks dockerfile-ast for the instruction's
+ * heredocs, a scan of its whole text. dockerfile-ast only makes a heredoc of an argument whose value starts with
+ * `<<`, and argument values are made of the text's own characters (escapes and line continuations only remove
+ * some): an instruction without a `<` has none, and gets the empty answer at once.
+ *
+ * `checkArguments` copies every argument of the instruction (a RUN has one per shell word). dockerfile-utils 0.16
+ * reaches it for a RUN (or an ONBUILD RUN trigger) only from `validateInstruction`'s RUN case, with a validator that
+ * accepts every argument, and a RUN without arguments is exempt from its missing-argument report: for RUN it can
+ * report nothing, and is skipped.
+ */
+export function newSyntaxValidator(): Validator {
+  const validator = new Validator(DEDUPLICATED);
+  const internals = validator as unknown as {
+    checkVariables: Check; checkJSONQuotes: Check; checkArguments: (this: unknown, instruction: CheckedInstruction, ...rest: unknown[]) => void;
+    getHeredocLines(instruction: CheckedInstruction): number[];
+  };
+  const checkVariables = internals.checkVariables;
+  internals.checkVariables = function (instruction, problems) {
+    switch (instruction.getKeyword()) {
+      case 'RUN': case 'CMD': case 'ENTRYPOINT': return;
+    }
+    if (instruction.getTextContent().indexOf('${') < 0) return;
+    checkVariables.call(this, instruction, problems);
+  };
+  const checkJSONQuotes = internals.checkJSONQuotes;
+  internals.checkJSONQuotes = function (instruction, problems) {
+    const text = instruction.getTextContent();
+    if (text.indexOf("'") < 0 || text.indexOf('[') < 0) return;
+    checkJSONQuotes.call(this, instruction, problems);
+  };
+  const checkArguments = internals.checkArguments;
+  internals.checkArguments = function (instruction, ...rest) {
+    if (instruction.getKeyword() === 'RUN') return;
+    checkArguments.call(this, instruction, ...rest);
+  };
+  const getHeredocLines = internals.getHeredocLines;
+  internals.getHeredocLines = function (this: unknown, instruction) {
+    if (instruction.getTextContent().indexOf('<') < 0) return [];
+    return getHeredocLines.call(this, instruction);
+  };
+  return validator;
 }
 
 /** dockerfile-utils' problems as Strata diagnostics (ids, severities, clamped ranges, real stage names). */

@@ -111,6 +111,8 @@ class Linter {
   /** WithMergedConfigFromComments: the first `check=` directive among the comments adds skips/experimentals. */
   merged(comments: readonly string[]): Linter {
     for (const c of comments) {
+      // Only a `check=` directive counts, and an instruction may carry many comments: skip the others cheaply.
+      if (!/check/i.test(c)) continue;
       const d = parseDirectiveLine(c, '');
       if (!d || d.name !== 'check') continue;
       const v = d.value.split(' ')[0];
@@ -165,6 +167,14 @@ export function parseNameVal(rest: string, escape: string): KeyValue[] | 'error'
     out.push({ key: w.slice(0, i), value: w.slice(i + 1), noDelim: false });
   }
   return out;
+}
+
+/** ENV/LABEL key-values are parsed while validating the instructions and again in the stage dispatch: once is enough. */
+const nameVals = new WeakMap<ScanInstruction, KeyValue[] | 'error'>();
+function nameValOf(ins: ScanInstruction, escape: string): KeyValue[] | 'error' {
+  let r = nameVals.get(ins);
+  if (r === undefined) nameVals.set(ins, r = parseNameVal(ins.rest, escape));
+  return r;
 }
 
 interface ArgDef { key: string; value: string | null }
@@ -282,7 +292,7 @@ export function runBuildkitChecks(scan: DockerfileScan, options: BuildkitCheckOp
       definitionDescription(l, 'ARG', defs.map((d) => d.key), ins);
       if (stages.length === 0) { metaArgs.push({ ins, defs }); continue; }
     }
-    if ((kw === 'env' || kw === 'label') && parseNameVal(ins.rest, esc) === 'error') {
+    if ((kw === 'env' || kw === 'label') && nameValOf(ins, esc) === 'error') {
       return fail(ins, `${kw === 'env' ? 'ENV' : 'LABEL'} must have two arguments`);
     }
     if (stages.length === 0) return fail(ins, 'no build stage in current context');
@@ -442,7 +452,7 @@ export function runBuildkitChecks(scan: DockerfileScan, options: BuildkitCheckOp
       const isHeredocWord = (w: string) => /^\d*<<-?/.test(w) && heredocNames.has(w.replace(/^\d*<<-?/, '').replace(/["']/g, ''));
       switch (kw) {
         case 'ENV': case 'LABEL': {
-          const kvs = parseNameVal(c.rest, esc);
+          const kvs = nameValOf(c, esc);
           if (kvs === 'error') break;
           const expanded = kvs.map((kv) => ({ key: expand(kv.key), value: expand(kv.value), noDelim: kv.noDelim }));
           for (const kv of expanded) {
