@@ -7,11 +7,8 @@ import { parseArgs } from './cli/cliArgs';
 import { CliError } from './cli/cliError';
 import { processIO, type CliIO } from './cli/cliIO';
 import { COMMANDS } from './cli/commands';
-import { installAstShims } from './dockerfile/astShims';
 
 export async function main(argv: string[], io: CliIO): Promise<number> {
-  // The same guards around dockerfile-ast's known crashes as the language server (see astShims.ts).
-  installAstShims();
   try {
     const args = parseArgs(argv, io.env);
     if (args.command === undefined || args.command === 'help' || args.switches.has('help')) {

@@ -4,7 +4,7 @@
  * decompressing again up to it, fine for the small archives that use this), or an OCI layout directory.
  * Nothing is extracted to disk.
  */
-import { createReadStream, promises as fsp, statSync, type Stats } from 'node:fs';
+import { closeSync, createReadStream, openSync, promises as fsp, readSync, statSync, type Stats } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import * as path from 'node:path';
 import { decodeHeader, parsePax, TarParser } from './tarParser';
@@ -107,7 +107,7 @@ export class TarFileSource implements ArchiveSource {
     if (!m) throw new ImageReadError(this.label, `missing ${name}`);
     if (m.size > max) throw new ImageReadError(this.label, `${name} is ${m.size} bytes, more than the ${max}-byte limit for metadata`);
     const buf = Buffer.alloc(m.size);
-    const { bytesRead } = await this.fh.read(buf, 0, m.size, m.offset);
+    const bytesRead = readFully(this.fh.fd, buf, m.offset);
     if (bytesRead !== m.size) throw new ImageReadError(this.label, `truncated archive (${name} is cut short)`);
     return buf;
   }
@@ -129,22 +129,38 @@ export class TarFileSource implements ArchiveSource {
   }
 }
 
+/**
+ * Reads `buf.length` bytes at `offset` (fewer only at the end of the file). Synchronous on purpose: metadata
+ * reads are small and few, and each asynchronous one is a round trip through libuv's thread pool, which on a
+ * busy machine cost more wall time than the reads (the outer index, manifest and config of an open).
+ */
+function readFully(fd: number, buf: Uint8Array, offset: number): number {
+  let got = 0;
+  while (got < buf.length) {
+    const n = readSync(fd, buf, got, buf.length - got, offset + got);
+    if (n === 0) break;
+    got += n;
+  }
+  return got;
+}
+
 /** Reads only tar headers, seeking over contents (pread at each header offset). */
 async function indexTar(fh: fsp.FileHandle, fileSize: number, label: string): Promise<Map<string, Member>> {
   const members = new Map<string, Member>();
   // Meta entries (PAX, GNU long names) are small: read their content to fold the name override in.
   let offset = 0;
-  const block = Buffer.alloc(512);
+  // a Uint8Array like the layer reader's windows, so the header decoder sees one kind of array (no deopt)
+  const block = new Uint8Array(512);
   let pendingName: Uint8Array | null = null;
   let pendingLink: Uint8Array | null = null;
   let count = 0;
   while (offset + 512 <= fileSize) {
-    const { bytesRead } = await fh.read(block, 0, 512, offset);
-    if (bytesRead < 512) break;
-    const d = decodeHeader(block, 0, label);
-    if (!d) break; // end-of-archive marker
+    if (readFully(fh.fd, block, offset) < 512) break;
+    const raw = decodeHeader(block, 0, label);
+    if (!raw) break; // end-of-archive marker
     if (++count > 1_000_000) throw new ImageReadError(label, 'more than 1000000 files in the outer archive');
-    const { raw, typeByte } = d;
+    if (count % 4096 === 0) await new Promise((r) => setImmediate(r)); // a server stays responsive on huge archives
+    const typeByte = block[156]!;
     const dataOff = offset + 512;
     const next = dataOff + Math.ceil(raw.size / 512) * 512;
     if (dataOff + raw.size > fileSize) {
@@ -153,7 +169,7 @@ async function indexTar(fh: fsp.FileHandle, fileSize: number, label: string): Pr
     if (typeByte === 0x78 || typeByte === 0x4c || typeByte === 0x4b) {
       if (raw.size > 4 * 1024 * 1024) throw new ImageReadError(label, 'oversized tar extended header');
       const meta = Buffer.alloc(raw.size);
-      await fh.read(meta, 0, raw.size, dataOff);
+      readFully(fh.fd, meta, dataOff);
       if (typeByte === 0x78) {
         const pax = parsePax(meta);
         if (pax.path) pendingName = pax.path;
@@ -356,7 +372,7 @@ export async function openArchiveSource(file: string, maxExpanded: number): Prom
   const label = file;
   let st: Stats;
   try {
-    st = await fsp.stat(file);
+    st = statSync(file);
   } catch (e) {
     throw new ImageReadError(label, (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message);
   }
@@ -366,11 +382,11 @@ export async function openArchiveSource(file: string, maxExpanded: number): Prom
     if (st.size === 0) throw new ImageReadError(label, 'empty file');
   }
   const head = Buffer.alloc(4);
-  const fh = await fsp.open(file, 'r');
+  const fd = openSync(file, 'r');
   try {
-    await fh.read(head, 0, 4, 0);
+    readFully(fd, head, 0);
   } finally {
-    await fh.close();
+    closeSync(fd);
   }
   if (head[0] === 0x1f && head[1] === 0x8b) return GzipTarSource.open(file, label, maxExpanded);
   if (head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd) {

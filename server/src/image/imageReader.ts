@@ -153,41 +153,23 @@ class OpenedImageImpl implements OpenedImage {
     if (!afterTrees) startHashing();
     const release = foregroundWork();
     let next = 0;
+    // Layers read by seeking are read one after the other, in layer order: their reads are synchronous anyway (no
+    // overlap to gain), and each node's entry chain then grows at its head only (see ImageTree.newEntry).
+    let seeking: Promise<unknown> = Promise.resolve();
     const worker = async () => {
       while (next < jobs.length) {
         const { img, li, seekable } = jobs[next++]!;
-        const layer = img.info.layers[li]!;
-        if (signal.aborted) {
-          layer.status = 'failed';
-          layer.error = 'cancelled';
-          if (!seekable) this.settle(img, li, { state: 'error', why: 'cancelled' });
-          continue;
-        }
-        layer.status = 'reading';
-        emit?.({ type: 'layer-start', image: img.info.index, layer: li });
-        try {
-          const r = await readLayer(this.src, img.plan.layers[li]!, li, img.tree, {
-            verify: this.verify && !seekable, budget, signal, seekable,
-            onBytes: (n) => emit?.({ type: 'layer-progress', image: img.info.index, layer: li, bytesRead: n, totalBytes: layer.size }),
-          });
-          layer.compression = r.compression;
-          layer.uncompressedSize = r.uncompressedSize;
-          layer.entryCount = r.entries;
-          layer.contentSize = img.tree.layerContentSize[li]!;
-          layer.status = 'read';
-          if (r.verification) this.track(img, li, r.verification);
-        } catch (e) {
-          layer.status = 'failed';
-          layer.error = e instanceof ImageReadError ? e.why : String((e as Error)?.message ?? e);
-          // a streamed layer that could not be read could not be hashed either
-          if (!seekable) this.settle(img, li, { state: 'error', why: layer.error });
-          emit?.({ type: 'layer-failed', image: img.info.index, layer: li, message: layer.error });
-        }
-        img.tree.finishLayer(li);
-        layer.warnings.push(...img.tree.layerWarnings[li]!);
-        const c = img.tree.layerWarningCount[li]!;
-        if (c > img.tree.layerWarnings[li]!.length) layer.warnings.push(`${c} warnings in all`);
-        if (layer.status === 'read') emit?.({ type: 'layer-done', image: img.info.index, layer: li, info: layer });
+        if (seekable) {
+          const previous = seeking;
+          let finished!: () => void;
+          seeking = new Promise<void>((r) => (finished = r));
+          await previous;
+          try {
+            await this.readJob(img, li, seekable, budget);
+          } finally {
+            finished();
+          }
+        } else await this.readJob(img, li, seekable, budget);
       }
     };
     try {
@@ -215,6 +197,44 @@ class OpenedImageImpl implements OpenedImage {
     const result: VerificationResult = { state: this.info.verification === 'pending' ? 'skipped' : this.info.verification, problems };
     emit?.({ type: 'verified', archive: this.info, result });
     return result;
+  }
+
+  /** Reads one layer's tree (`readAll`'s job), recording its state and reporting progress. */
+  private async readJob(img: ImageState, li: number, seekable: SeekableLayer | null, budget: ExpansionBudget): Promise<void> {
+    const emit = this.options.onProgress;
+    const signal = this.abort.signal;
+    const layer = img.info.layers[li]!;
+    if (signal.aborted) {
+      layer.status = 'failed';
+      layer.error = 'cancelled';
+      if (!seekable) this.settle(img, li, { state: 'error', why: 'cancelled' });
+      return;
+    }
+    layer.status = 'reading';
+    emit?.({ type: 'layer-start', image: img.info.index, layer: li });
+    try {
+      const r = await readLayer(this.src, img.plan.layers[li]!, li, img.tree, {
+        verify: this.verify && !seekable, budget, signal, seekable,
+        onBytes: (n) => emit?.({ type: 'layer-progress', image: img.info.index, layer: li, bytesRead: n, totalBytes: layer.size }),
+      });
+      layer.compression = r.compression;
+      layer.uncompressedSize = r.uncompressedSize;
+      layer.entryCount = r.entries;
+      layer.contentSize = img.tree.layerContentSize[li]!;
+      layer.status = 'read';
+      if (r.verification) this.track(img, li, r.verification);
+    } catch (e) {
+      layer.status = 'failed';
+      layer.error = e instanceof ImageReadError ? e.why : String((e as Error)?.message ?? e);
+      // a streamed layer that could not be read could not be hashed either
+      if (!seekable) this.settle(img, li, { state: 'error', why: layer.error });
+      emit?.({ type: 'layer-failed', image: img.info.index, layer: li, message: layer.error });
+    }
+    img.tree.finishLayer(li);
+    layer.warnings.push(...img.tree.layerWarnings[li]!);
+    const c = img.tree.layerWarningCount[li]!;
+    if (c > img.tree.layerWarnings[li]!.length) layer.warnings.push(`${c} warnings in all`);
+    if (layer.status === 'read') emit?.({ type: 'layer-done', image: img.info.index, layer: li, info: layer });
   }
 
   private track(img: ImageState, li: number, outcome: Promise<VerifyOutcome>): void {
@@ -330,15 +350,14 @@ function addWhiteoutWarnings(img: ImageState): void {
   const { tree, views } = img;
   for (let l = 0; l < tree.layerCount; l++) {
     const list = tree.layerEntries[l]!;
-    let below: ReturnType<TreeViews['merged']> | null = null;
     let count = 0;
     let first = '';
     for (let i = 0; i < list.length; i++) {
       const e = list.data[i]!;
       if (!(tree.eFlags.data[e]! & F_WHITEOUT)) continue;
-      below ??= views.merged(l - 1);
+      // node by node: layers usually have a few whiteouts, and a whole merged view costs as much as a layer's read
       const node = tree.eNode.data[e]!;
-      if (below.vis[node]! < 0) {
+      if (views.visibleAt(l - 1, node) < 0) {
         if (count++ === 0) first = tree.nodePath(node);
       }
     }

@@ -10,7 +10,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash, type Hash } from 'node:crypto';
-import { closeSync, openSync, promises as fsp, readSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { pipeline, Readable } from 'node:stream';
 import * as zlib from 'node:zlib';
 import { Decompress as ZstdDecompress } from 'fzstd';
@@ -20,7 +20,7 @@ import type { LayerCompression } from './imageModel';
 import { ImageReadError } from './imageReadError';
 import type { ImageTree } from './imageTree';
 import type { LayerPlan } from './manifestReader';
-import { TarParser, type TarParserSink } from './tarParser';
+import { TarParser, type TarHeader, type TarParserSink } from './tarParser';
 
 const GZ_CHUNK = 256 * 1024;
 /** Output chunk of the built-in zstd decoder: big, so per-chunk work (hash call, parser loop) is amortised. */
@@ -235,14 +235,14 @@ export interface LayerReadOptions {
   onBytes?: (compressedBytesRead: number) => void;
 }
 
+/** A blob's first bytes (for its magic number); synchronous: a few bytes do not merit a thread-pool round trip. */
 async function readHead(file: string, offset: number, n: number): Promise<Uint8Array> {
-  const fh = await fsp.open(file, 'r');
+  const fd = openSync(file, 'r');
   try {
     const buf = Buffer.alloc(n);
-    const { bytesRead } = await fh.read(buf, 0, n, offset);
-    return buf.subarray(0, bytesRead);
+    return buf.subarray(0, readSync(fd, buf, 0, n, offset));
   } finally {
-    await fh.close();
+    closeSync(fd);
   }
 }
 
@@ -255,15 +255,37 @@ const WINDOW = 64 * 1024;
 const SMALL_WINDOW = 16 * 1024;
 
 /**
+ * Feeds one layer's headers into the tree. A class rather than a closure per layer: the parser's call to `entry`
+ * then has one target for every layer (a new closure is a new call target, which deoptimises the parser's loop
+ * when the second layer starts).
+ */
+class TreeSink implements TarParserSink {
+  entries = 0;
+  constructor(private readonly tree: ImageTree, private readonly index: number) {}
+  entry(h: TarHeader): boolean {
+    this.entries++;
+    this.tree.addEntry(this.index, h);
+    return false;
+  }
+}
+
+/** Progress and a turn of the event loop, every few hundred reads (out of the read loop: its callbacks differ per layer). */
+async function pause(opts: LayerReadOptions, pos: number, what: string): Promise<void> {
+  opts.onBytes?.(pos);
+  await new Promise((r) => setImmediate(r));
+  if (opts.signal?.aborted) throw new ImageReadError(what, 'cancelled');
+}
+
+/**
  * An uncompressed layer in a plain file: index it by reading only headers (seeking over file contents, like
  * `tar -t`). Verification (hashing every byte) is separate: `verifySeekableLayer`, on worker threads.
  */
 async function readUncompressedBySeeking(
   loc: SeekableLayer, index: number, tree: ImageTree, opts: LayerReadOptions, what: string,
 ): Promise<LayerReadResult> {
-  let entries = 0;
+  const sink = new TreeSink(tree, index);
   // the tree decodes names during addEntry: header byte arrays may stay views into the read window
-  const parser = new TarParser({ entry: (h) => { entries++; tree.addEntry(index, h); return false; } }, what, true);
+  const parser = new TarParser(sink, what, true);
   opts.budget.used += loc.size;
   if (opts.budget.used > opts.budget.max) {
     throw new ImageReadError(what, `expands past the ${opts.budget.max}-byte limit for the image (decompression bomb?; raise it with --max-bytes)`);
@@ -291,18 +313,14 @@ async function readUncompressedBySeeking(
       if (bytesRead === 0) break;
       parser.push(win.subarray(0, bytesRead));
       pos += bytesRead;
-      if (++reads % 256 === 0) {
-        opts.onBytes?.(pos);
-        await new Promise((r) => setImmediate(r));
-        if (opts.signal?.aborted) throw new ImageReadError(what, 'cancelled');
-      }
+      if (++reads % 256 === 0) await pause(opts, pos, what);
     }
   } finally {
     closeSync(fd);
   }
   if (loc.size === 0) throw new ImageReadError(what, 'empty layer blob (not a tar)');
   parser.end();
-  return { compression: 'none', uncompressedSize: loc.size, entries, verification: null };
+  return { compression: 'none', uncompressedSize: loc.size, entries: sink.entries, verification: null };
 }
 
 /** A compressed layer in a plain file: decompressed, hashed and parsed in a worker thread; entries indexed here. */

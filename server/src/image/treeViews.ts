@@ -89,6 +89,26 @@ export class TreeViews {
     return -1;
   }
 
+  /**
+   * The entry `merged(n).vis` holds for one node (-1: not visible), found by walking down its path alone: for a
+   * few nodes far cheaper than computing the whole view. Same rules as `computeMerged`: every ancestor must be
+   * visible as a directory, each passing its threshold down.
+   */
+  visibleAt(n: number, node: number): number {
+    const { tree } = this;
+    if (node === 0) return n < 0 ? -2 : this.merged(n).vis[0]!;
+    const path: number[] = [];
+    for (let a = node; a > 0; a = tree.nParent.data[a]!) path.push(a);
+    let t = this.events(0, n, 0);
+    for (let i = path.length - 1; ; i--) {
+      const a = path[i]!;
+      const e = this.visibleEntry(a, n, t);
+      if (e < 0 || i === 0) return e;
+      if (tree.eType.data[e] !== T_DIR) return -1;
+      t = this.events(a, n, t);
+    }
+  }
+
   /** The union filesystem after layers 0..n (n = -1: empty). */
   merged(n: number): ViewState {
     return this.cached(`m${n}`, () => this.computeMerged(n));

@@ -37,4 +37,39 @@ describe('ImageTree path index', () => {
     for (let c = tree.nFirstChild.data[tree.lookup('usr/d7')]!; c >= 0; c = tree.nNextSibling.data[c]!) n++;
     assert.equal(n, 150);
   });
+
+  it('places ASCII names (fast path) and any other name (slow path) on the same nodes, with the same checks', () => {
+    // One layer mixing both paths in one directory: non-UTF-8 and non-ASCII names between ASCII ones, `./`
+    // prefixes, doubled and trailing slashes, an absolute path, a whiteout, an opaque marker, entries below a file.
+    const tree = new ImageTree(2, { maxEntries: 1000, maxPathDepth: 70 });
+    const entries: Array<[Uint8Array, TarHeader['type']]> = [
+      [Buffer.from('./usr/'), 'dir'], [Buffer.from('./usr/share/'), 'dir'], [Buffer.from('./usr/share/a'), 'file'],
+      [Buffer.from('usr/share/café'), 'file'], [Buffer.from('./usr//share/b/'), 'dir'], [Buffer.from('usr/share/b/c'), 'file'],
+      [Buffer.from('/usr/share/abs'), 'file'], [Buffer.from([...Buffer.from('usr/share/x'), 0xff]), 'file'],
+      [Buffer.from('usr/share/b/d'), 'file'], [Buffer.from('usr/.wh.gone'), 'file'], [Buffer.from('usr/share/b/.wh..wh..opq'), 'file'],
+      [Buffer.from('usr/share/a/under'), 'file'],
+    ];
+    for (const [name, type] of entries) tree.addEntry(0, { ...header('', type), name });
+    const share = tree.lookup('usr/share');
+    assert.ok(share > 0);
+    const kids: string[] = [];
+    for (let c = tree.nFirstChild.data[share]!; c >= 0; c = tree.nNextSibling.data[c]!) {
+      kids.push(tree.nodeName(c));
+      assert.ok(tree.entryInLayer(c, 0) >= 0, tree.nodeName(c));
+    }
+    // one node per name whichever path placed it (usr/share/b by both: `./usr//share/b/` and `usr/share/b/c`)
+    assert.deepEqual(kids.sort(), ['a', 'abs', 'b', 'café', 'x\\xff'].sort());
+    for (const p of ['usr/share/b/c', 'usr/share/b/d', 'usr/gone']) assert.ok(tree.lookup(p) > 0, p);
+    assert.ok(tree.entryInLayer(tree.lookup('usr/share/b'), 0, true) >= 0, 'opaque marker on usr/share/b');
+    assert.equal(tree.lookup('usr/share/a/under'), -1, 'below a file: skipped');
+    const warnings = tree.layerWarnings[0]!.join('\n');
+    assert.match(warnings, /usr\/share\/a\/under: below usr\/share\/a, which this layer made a file; skipped/);
+    assert.match(warnings, /\/usr\/share\/abs: absolute paths in this layer/);
+    // depth: up to the limit (70 segments) accepted on both sides of the fast path's 64, beyond it refused
+    const deep = (d: number) => [...Array.from({ length: d - 1 }, (_, i) => `d${i}`), `f${d}`].join('/');
+    for (const d of [63, 64, 65, 70, 71]) tree.addEntry(1, header(deep(d)));
+    for (const d of [63, 64, 65, 70]) assert.ok(tree.entryInLayer(tree.lookup(deep(d)), 1) >= 0, `depth ${d}`);
+    assert.equal(tree.lookup(deep(71)), -1);
+    assert.match(tree.layerWarnings[1]!.join('\n'), /path deeper than 70 levels/);
+  });
 });
