@@ -15,7 +15,8 @@
  * debootstrap are available. Otherwise a synthetic image made with real tar/gzip/zstd (the output says which).
  * Everything is cached under /var/tmp/strata-bench (STRATA_BENCH_DIR) so reruns are fast.
  * STRATA_BENCH_RUNS=N (default 2) runs of each; STRATA_BENCH_FZSTD=0 skips the slow fzstd rows;
- * STRATA_BENCH_ONLY=docker measures the docker-archive rows only.
+ * STRATA_BENCH_ONLY=docker measures the docker-archive rows only, STRATA_BENCH_ONLY=zstd the OCI zstd rows only;
+ * STRATA_BENCH_ZSTD_STREAM=0 skips the row of the older zstd stream path, STRATA_BENCH_BUILTIN=0 the Node ≥ 22.15 rows.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -294,6 +295,8 @@ async function main(): Promise<void> {
   const detail = (ours: ChildResult) => {
     rows.push(() => `${''.padEnd(44)} layer list ${ours.metaMs.toFixed(0)} ms (target ≤ 300), peak RSS ${ours.maxRssMB.toFixed(0)} MB (target ≤ 300), ${ours.entries} entries, index ${ours.indexBytesPerEntry} B/entry (target ≤ 200), heap growth ${ours.heapBytesPerEntry} B/entry`);
   };
+  const only = process.env.STRATA_BENCH_ONLY;
+  if (only !== 'zstd') {
   const dockerBlobs = layerBlobs(a.docker);
   const tarBase = new Baseline('tar -tf each layer', dockerBlobs.map((b) => ['tar', ['-tf', b]]));
   // Hashing is bound by bytes: `tar -t` seeks over contents, so no verifying reader can match it. The fair
@@ -309,7 +312,7 @@ async function main(): Promise<void> {
   line('docker-archive --no-verify: trees', dn.ms, tarBase, 1.0);
   cpu('(whole process)', dn, tarBase);
   detail(dn);
-  if (process.env.STRATA_BENCH_ONLY === 'docker') {
+  if (only === 'docker') {
     // the docker-archive rows alone (a few seconds): for comparing changes to the seeking tree read
     for (const r of rows) console.log(r());
     console.log(`  load average at end: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
@@ -320,14 +323,18 @@ async function main(): Promise<void> {
   line(`OCI gzip verified (stream workers ${os.availableParallelism() > 2 ? 'on' : 'off'})`, g.ms, gzBase, 0.75);
   cpu('(whole process, verified)', g, gzBase);
   detail(g);
+  } // STRATA_BENCH_ONLY=zstd: the OCI zstd rows alone
   const zstdBase = pipeList('zstd -dc | tar -t serial', 'zstd -dc -q', layerBlobs(a.ociZstd));
   const decoders: Array<[string, NodeJS.ProcessEnv, string]> = [];
-  if (zstdDecoder() === 'builtin') decoders.push([`built-in zlib zstd, node ${process.version}`, { STRATA_ZSTD: 'builtin' }, process.execPath]);
-  else {
+  const builtinRows = process.env.STRATA_BENCH_BUILTIN !== '0';
+  if (builtinRows && zstdDecoder() === 'builtin') decoders.push([`built-in zlib zstd, node ${process.version}`, { STRATA_ZSTD: 'builtin' }, process.execPath]);
+  else if (builtinRows) {
     const n24 = nodeWithZlibZstd();
     if (n24) decoders.push([`built-in zlib zstd, ${sh(n24, ['--version']).trim()} binary`, { STRATA_ZSTD: 'builtin' }, n24]);
   }
-  decoders.push(['zstd -dc process', { STRATA_ZSTD: 'zstd' }, process.execPath]);
+  decoders.push(['zstd -dc process, read by worker threads', { STRATA_ZSTD: 'zstd' }, process.execPath]);
+  // the previous default, for before/after in the same run: the process's stdout as a stream on the main thread
+  if (process.env.STRATA_BENCH_ZSTD_STREAM !== '0') decoders.push(['zstd -dc process, stream on the main thread', { STRATA_ZSTD: 'zstd', STRATA_ZSTD_PIPE: '0' }, process.execPath]);
   if (process.env.STRATA_BENCH_FZSTD !== '0') decoders.push(['fzstd, pure JS', { STRATA_ZSTD: 'fzstd' }, process.execPath]);
   for (const [label, env, node] of decoders) {
     const n = measure(a.ociZstd, [zstdBase], { ...env, STRATA_BENCH_VERIFY: '0' }, node);

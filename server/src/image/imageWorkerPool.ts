@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { HashJob, LayerJob, StreamHashMessage, WorkerReply } from './imageWorker';
+import type { HashJob, LayerJob, StreamHashMessage, WorkerReply, ZstdLayerJob } from './imageWorker';
 import type { TarHeader } from './tarParser';
 
 /** Never more threads than this: verification is bound by memory bandwidth long before 4 sha256 streams. */
@@ -84,6 +84,7 @@ function startWorker(script: string): Worker {
     if (++poolFailures >= 3) poolFailed = true;
     for (const x of dead ?? []) if (x !== w) void x.terminate();
     hashing.clear();
+    readingZstd.clear();
     for (const [id, h] of handlers) h({ id, kind: 'error', message: `${WORKER_FAILED}: ${e.message}` });
   });
   return w;
@@ -123,17 +124,22 @@ function run(job: Omit<LayerJob, 'id'>, onReply: (r: WorkerReply) => boolean, si
 
 // ------------------------------------------------------------------------------------------- hashing file ranges
 
-interface QueuedHash {
-  job: Omit<HashJob, 'id'>;
+/**
+ * A job that occupies its worker until done (a synchronous loop): hashing a file range, or reading a zstd layer
+ * through a `zstd -dc` process. These are queued here and given to idle workers, largest first.
+ */
+interface QueuedJob {
+  job: Omit<HashJob, 'id'> | Omit<ZstdLayerJob, 'id'>;
   /** Verification of a layer whose tree is read by seeking: nobody waits for it to show the tree (see hashLimit). */
   background: boolean;
-  resolve: (r: { hex: string; read: number }) => void;
+  /** Every reply of the job; returns true on the last one. */
+  onReply: (r: WorkerReply) => boolean;
   reject: (e: Error) => void;
   signal: AbortSignal | undefined;
 }
 
-const hashQueue: QueuedHash[] = [];
-/** Workers currently running a hash job (one at a time each: the job is a synchronous read+hash loop). */
+const hashQueue: QueuedJob[] = [];
+/** Workers currently running a queued job (one at a time each: the job is a synchronous loop). */
 const hashing = new Set<Worker>();
 let foreground = 0;
 let dispatchScheduled = false;
@@ -149,6 +155,19 @@ let dispatchScheduled = false;
 function hashLimit(size: number, background: boolean): number {
   if (foreground === 0) return size;
   return background ? Math.max(0, size - 2) : Math.max(1, size - 1);
+}
+
+/** Workers running a zstd layer read (a tree read, not hashing: not counted against hashLimit). */
+const readingZstd = new Set<Worker>();
+
+/** Whether job `q` may start now: a zstd layer read *is* the tree read, so it may use every worker. */
+function mayStart(size: number, q: QueuedJob): boolean {
+  return q.job.kind === 'zstd-layer' ? hashing.size < size : hashing.size - readingZstd.size < hashLimit(size, q.background);
+}
+
+/** Dispatch order: tree reads before hashes, then longest processing time first. */
+function jobRank(q: QueuedJob): number {
+  return (q.job.kind === 'zstd-layer' ? 2 ** 52 : 0) + q.job.size;
 }
 
 export function foregroundWork(): () => void {
@@ -178,7 +197,7 @@ function dispatchHashes(): void {
   // The pool starts only once a job may run: booting two worker threads costs ~100–200 ms of CPU, which on a
   // 2-core machine would otherwise compete with the tree read that background jobs are waiting for.
   const size = pool?.length ?? poolSize();
-  if (!pool && !hashQueue.some((q) => hashLimit(size, q.background) > 0)) return;
+  if (!pool && !hashQueue.some((q) => mayStart(size, q))) return;
   const workers = getPool();
   if (!workers) {
     for (const q of hashQueue.splice(0)) q.reject(new Error('image worker threads stopped'));
@@ -191,8 +210,8 @@ function dispatchHashes(): void {
     let best = -1;
     for (let i = 0; i < hashQueue.length; i++) {
       const c = hashQueue[i]!;
-      if (hashing.size >= hashLimit(workers.length, c.background)) continue;
-      if (best < 0 || c.job.size > hashQueue[best]!.job.size) best = i;
+      if (!mayStart(workers.length, c)) continue;
+      if (best < 0 || jobRank(c) > jobRank(hashQueue[best]!)) best = i;
     }
     if (best < 0) return;
     const q = hashQueue.splice(best, 1)[0]!;
@@ -202,12 +221,10 @@ function dispatchHashes(): void {
     }
     const id = ++jobId;
     hashing.add(idle);
-    track(id, (r) => {
-      if (r.kind === 'hashed') q.resolve(r);
-      else q.reject(new Error(r.kind === 'error' ? r.message : 'unexpected reply'));
-      return true;
-    }, () => {
+    if (q.job.kind === 'zstd-layer') readingZstd.add(idle);
+    track(id, q.onReply, () => {
       hashing.delete(idle);
+      readingZstd.delete(idle);
       scheduleDispatch();
     });
     idle.postMessage({ ...q.job, id });
@@ -224,7 +241,12 @@ export async function hashFileRange(
   if (poolPossible()) {
     try {
       return await new Promise((resolve, reject) => {
-        hashQueue.push({ job: { kind: 'hash', file, offset, size, algorithm }, background, resolve, reject, signal });
+        const onReply = (r: WorkerReply) => {
+          if (r.kind === 'hashed') resolve(r);
+          else reject(new Error(r.kind === 'error' ? r.message : 'unexpected reply'));
+          return true;
+        };
+        hashQueue.push({ job: { kind: 'hash', file, offset, size, algorithm }, background, onReply, reject, signal });
         scheduleDispatch();
       });
     } catch (e) {
@@ -310,4 +332,47 @@ export function readLayerInWorker(job: Omit<LayerJob, 'id' | 'kind'>, onHeaders:
       return true;
     }, signal);
   });
+}
+
+/** The zstd layer pipeline could not be built on this system (see zstdFileRange.ts): read the layer another way. */
+export class ZstdWorkerUnavailable extends Error {}
+
+/**
+ * Reads a zstd layer on a worker thread through a `zstd -dc` process (job `zstd-layer`): queued with the hash jobs,
+ * ahead of them; headers arrive in batches through `onHeaders` (in tar order). Rejects with ZstdWorkerUnavailable
+ * before any header when the pipeline cannot be built here.
+ */
+export function readZstdLayerInWorker(
+  job: Omit<ZstdLayerJob, 'id' | 'kind' | 'cancel'>, onHeaders: (h: TarHeader[]) => void, onProgress: (compressedRead: number) => void, signal?: AbortSignal,
+): Promise<LayerWorkerResult> {
+  const cancel = new Int32Array(new SharedArrayBuffer(4));
+  const stop = () => Atomics.store(cancel, 0, 1);
+  return new Promise<LayerWorkerResult>((resolve, reject) => {
+    if (signal?.aborted) return reject(new Error('cancelled'));
+    signal?.addEventListener('abort', stop, { once: true });
+    let failed = false;
+    const onReply = (r: WorkerReply): boolean => {
+      if (r.kind === 'entries') {
+        if (failed) return false; // batches already on their way when the job was stopped
+        try {
+          onHeaders(r.headers);
+        } catch (e) {
+          failed = true;
+          reject(e); // e.g. the entry limit: stop the worker's job too
+          stop();
+        }
+        return false;
+      }
+      if (r.kind === 'progress') {
+        onProgress(r.compressedRead);
+        return false;
+      }
+      if (r.kind === 'layer-done') resolve(r);
+      else if (r.kind === 'error' && r.unavailable) reject(new ZstdWorkerUnavailable(r.message));
+      else if (r.kind === 'error') reject(Object.assign(new Error(r.message), { why: r.fatalWhy }));
+      return true;
+    };
+    hashQueue.push({ job: { kind: 'zstd-layer', ...job, cancel }, background: false, onReply, reject, signal });
+    scheduleDispatch();
+  }).finally(() => signal?.removeEventListener('abort', stop));
 }

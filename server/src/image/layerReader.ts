@@ -5,7 +5,8 @@
  *
  * zstd, in order of preference: Node's built-in `zlib.createZstdDecompress` (Node ≥ 22.15 / 23.8; checked at run
  * time: decoded on libuv's thread pool, no process, no pipe), else Debian's `zstd -dc` as a child process (native
- * speed in another process, so layers decode in parallel with our parsing), else the pure-JS `fzstd`.
+ * speed in another process, so layers decode in parallel with our parsing; for a layer in a plain file its output
+ * is read, hashed and parsed by a worker thread, see zstdFileRange.ts), else the pure-JS `fzstd`.
  * `STRATA_ZSTD=builtin|zstd|fzstd` forces one (the benchmark measures each).
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -15,12 +16,15 @@ import { pipeline, Readable } from 'node:stream';
 import * as zlib from 'node:zlib';
 import { Decompress as ZstdDecompress } from 'fzstd';
 import type { ArchiveSource } from './archiveSource';
-import { hashFileRange, hashWorkersAvailable, readLayerInWorker, workerStreamHash, workersAvailable } from './imageWorkerPool';
+import {
+  hashFileRange, hashWorkersAvailable, readLayerInWorker, readZstdLayerInWorker, workerStreamHash, workersAvailable, ZstdWorkerUnavailable,
+} from './imageWorkerPool';
 import type { LayerCompression } from './imageModel';
 import { ImageReadError } from './imageReadError';
 import type { ImageTree } from './imageTree';
 import type { LayerPlan } from './manifestReader';
 import { TarParser, type TarHeader, type TarParserSink } from './tarParser';
+import { zstdPipeSupported } from './zstdFileRange';
 
 const GZ_CHUNK = 256 * 1024;
 /** Output chunk of the built-in zstd decoder: big, so per-chunk work (hash call, parser loop) is amortised. */
@@ -323,6 +327,72 @@ async function readUncompressedBySeeking(
   return { compression: 'none', uncompressedSize: loc.size, entries: sink.entries, verification: null };
 }
 
+/** The ImageReadError for a failed worker layer job (limit, cancel, parse error, or corrupt compressed data). */
+async function workerLayerError(e: unknown, loc: { file: string; offset: number }, opts: LayerReadOptions, what: string): Promise<ImageReadError> {
+  if (e instanceof ImageReadError) return e;
+  const err = e as Error & { why?: string };
+  if (opts.signal?.aborted || err.message === 'cancelled') return new ImageReadError(what, 'cancelled');
+  if (err.why === 'expands past the limit for the image (decompression bomb?; raise it with --max-bytes)') {
+    return new ImageReadError(what, `expands past the ${opts.budget.max}-byte limit for the image (decompression bomb?; raise it with --max-bytes)`);
+  }
+  if (err.why) return new ImageReadError(what, err.why);
+  const kind = detectCompression(await readHead(loc.file, loc.offset, 8));
+  return new ImageReadError(what, `${kind === 'zstd' ? 'corrupt zstd data' : 'corrupt gzip data'} (${err.message})`);
+}
+
+/**
+ * Whether zstd layers in plain files are read through a `zstd -dc` process on a worker thread (zstdFileRange.ts):
+ * when the runtime has no built-in zstd and `zstd` and the worker script are there. `STRATA_ZSTD_PIPE=0` turns it
+ * off (the stream path on this thread, as for layers without a file location).
+ */
+function zstdProcessInWorker(): string | null {
+  if (process.env.STRATA_ZSTD_PIPE === '0' || builtinZstd() || !zstdPipeSupported() || !hashWorkersAvailable()) return null;
+  return findZstd();
+}
+
+/**
+ * A zstd layer in a plain file, through `zstd -dc` on a worker thread: the worker reads the process's output,
+ * hashes it (diffId) and parses the tar; this thread only indexes the headers it posts. The compressed blob's
+ * digest is a separate hash job from the file, queued behind the tree reads, so `treesReady` does not wait for it.
+ */
+async function readZstdInWorker(
+  zstd: string, loc: { file: string; offset: number; size: number }, plan: LayerPlan, index: number, tree: ImageTree, opts: LayerReadOptions, what: string,
+): Promise<LayerReadResult> {
+  const [blobAlg] = digestParts(plan.blobDigest);
+  const [diffAlg] = digestParts(plan.diffId);
+  // queued now, it runs on the first worker that finishes its layer while the biggest layer is still decoding
+  const blobHashing = opts.verify && blobAlg ? hashFileRange(loc.file, loc.offset, loc.size, blobAlg, opts.signal) : null;
+  blobHashing?.catch(() => undefined);
+  let r;
+  try {
+    r = await readZstdLayerInWorker({
+      zstd, file: loc.file, offset: loc.offset, size: loc.size, what,
+      diffAlgorithm: opts.verify && diffAlg ? diffAlg : null, maxBytes: Math.max(0, opts.budget.max - opts.budget.used),
+    }, (headers) => {
+      for (const h of headers) tree.addEntry(index, h);
+    }, (n) => opts.onBytes?.(n), opts.signal);
+  } catch (e) {
+    if (e instanceof ZstdWorkerUnavailable) throw e;
+    throw await workerLayerError(e, loc, opts, what);
+  }
+  opts.budget.used += r.uncompressed;
+  opts.onBytes?.(loc.size);
+  let verification: Promise<VerifyOutcome> | null = null;
+  if (opts.verify) {
+    verification = (async (): Promise<VerifyOutcome> => {
+      try {
+        const blob = blobHashing ? await blobHashing : null;
+        if (blob && blob.read < loc.size) return { state: 'error', why: `truncated archive (layer blob is cut short: ${blob.read} of ${loc.size} bytes)` };
+        const problem = digestProblem(plan, blob?.hex ?? null, r.diffHex);
+        return problem ? { state: 'mismatch', why: problem } : { state: 'verified' };
+      } catch (e) {
+        return { state: 'error', why: opts.signal?.aborted ? 'cancelled' : `could not hash the layer (${(e as Error).message})` };
+      }
+    })();
+  }
+  return { compression: 'zstd', uncompressedSize: r.uncompressed, entries: r.entries, verification };
+}
+
 /** A compressed layer in a plain file: decompressed, hashed and parsed in a worker thread; entries indexed here. */
 async function readCompressedInWorker(
   loc: { file: string; offset: number; size: number }, plan: LayerPlan, index: number, tree: ImageTree, opts: LayerReadOptions, what: string,
@@ -339,15 +409,7 @@ async function readCompressedInWorker(
       for (const h of headers) tree.addEntry(index, h);
     }, opts.signal);
   } catch (e) {
-    if (e instanceof ImageReadError) throw e;
-    const err = e as Error & { why?: string };
-    if (opts.signal?.aborted || err.message === 'cancelled') throw new ImageReadError(what, 'cancelled');
-    if (err.why === 'expands past the limit for the image (decompression bomb?; raise it with --max-bytes)') {
-      throw new ImageReadError(what, `expands past the ${opts.budget.max}-byte limit for the image (decompression bomb?; raise it with --max-bytes)`);
-    }
-    if (err.why) throw new ImageReadError(what, err.why);
-    const kind = detectCompression(await readHead(loc.file, loc.offset, 8));
-    throw new ImageReadError(what, `${kind === 'zstd' ? 'corrupt zstd data' : 'corrupt gzip data'} (${err.message})`);
+    throw await workerLayerError(e, loc, opts, what);
   }
   opts.budget.used += r.uncompressed;
   opts.onBytes?.(loc.size);
@@ -373,6 +435,16 @@ export async function readLayer(src: ArchiveSource, plan: LayerPlan, index: numb
   if (loc && process.env.STRATA_IMAGE_SEEK !== '0' && process.env.STRATA_IMAGE_LAYER_WORKERS === '1' && workersAvailable()) {
     const kind = detectCompression(await readHead(loc.file, loc.offset, Math.min(loc.size, 8)));
     if (kind === 'gzip' || kind === 'zstd') return readCompressedInWorker(loc, plan, index, tree, opts, what);
+  }
+  // the media type picks the candidates (so gzip layers cost no extra read), the magic bytes decide
+  const zstd = loc && plan.compression === 'zstd' && process.env.STRATA_IMAGE_SEEK !== '0' ? zstdProcessInWorker() : null;
+  if (zstd && detectCompression(await readHead(loc!.file, loc!.offset, Math.min(loc!.size, 8))) === 'zstd') {
+    try {
+      return await readZstdInWorker(zstd, loc!, plan, index, tree, opts, what);
+    } catch (e) {
+      if (!(e instanceof ZstdWorkerUnavailable)) throw e;
+      // no mkfifo/dd here: the stream path below
+    }
   }
   const [blobAlg] = digestParts(plan.blobDigest);
   // The compressed blob's digest: hashed by a worker thread straight from the file when it can (another core),

@@ -9,6 +9,8 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import { homedir, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
+import assert from 'node:assert/strict';
+import type { OpenedImage } from '../../../server/src/image/imageModel';
 
 export interface TarSpec {
   name: string | Uint8Array;
@@ -312,4 +314,33 @@ export function tempDir(prefix = 'strata-image-test-'): { dir: string; write(nam
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Every layer's changes and the summary of an archive's first image, as one comparable value, read with `env` set
+ * for the duration of the open (for tests that compare decoders or read paths); asserts every layer read and
+ * verified.
+ */
+export async function comparableTrees(open: (file: string) => Promise<OpenedImage>, file: string, env: Record<string, string> = {}): Promise<unknown> {
+  const saved = { ...process.env };
+  Object.assign(process.env, env);
+  try {
+    const img = await open(file);
+    try {
+      await img.done;
+      const im = img.info.images[0]!;
+      assert.deepEqual(im.layers.map((l) => [l.status, l.verification]), im.layers.map(() => ['read', 'verified']), im.layers.map((l) => l.error).join());
+      return {
+        layers: im.layers.map((l) => ({ entries: l.entryCount, uncompressed: l.uncompressedSize, changes: img.layerChanges(0, l.index).changes })),
+        summary: { ...img.summary(0), storedSize: 0 }, // storedSize: the blobs' (compressed) sizes differ by design
+      };
+    } finally {
+      await img.close();
+    }
+  } finally {
+    for (const k of Object.keys(env)) {
+      if (saved[k] === undefined) delete process.env[k];
+      else process.env[k] = saved[k];
+    }
+  }
 }

@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { openImage } from '../../../server/src/image/imageReader';
 import { builtinZstd, zstdDecoder } from '../../../server/src/image/layerReader';
 import { DIST } from '../../support/paths';
-import { dockerSaveLegacy, makeTar, nodeWithZlibZstd, tempDir, type ImageSpec } from './imageFixtures';
+import { comparableTrees, dockerSaveLegacy, makeTar, nodeWithZlibZstd, tempDir, type ImageSpec } from './imageFixtures';
 
 function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): string {
   const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 28, env: { ...process.env, ...env } });
@@ -41,28 +41,7 @@ const spec: ImageSpec = {
   createdBy: ['ADD rootfs', 'RUN app'],
 };
 
-/** Every layer's changes and the summary, as one comparable value. */
-async function trees(file: string, env: Record<string, string>): Promise<unknown> {
-  const saved = { ...process.env };
-  Object.assign(process.env, env);
-  try {
-    const img = await openImage(file);
-    await img.done;
-    const im = img.info.images[0]!;
-    assert.deepEqual(im.layers.map((l) => [l.status, l.verification]), im.layers.map(() => ['read', 'verified']), im.layers.map((l) => l.error).join());
-    const out = {
-      layers: im.layers.map((l) => ({ entries: l.entryCount, uncompressed: l.uncompressedSize, changes: img.layerChanges(0, l.index).changes })),
-      summary: { ...img.summary(0), storedSize: 0 }, // storedSize: the blobs' (compressed) sizes differ by design
-    };
-    await img.close();
-    return out;
-  } finally {
-    for (const k of Object.keys(env)) {
-      if (saved[k] === undefined) delete process.env[k];
-      else process.env[k] = saved[k];
-    }
-  }
-}
+const trees = (file: string, env: Record<string, string>) => comparableTrees(openImage, file, env);
 
 describe('zstd decoders give identical trees', () => {
   const tmp = tempDir();
