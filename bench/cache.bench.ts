@@ -4,8 +4,9 @@
 //    output is /dev/null itself. Both wall time and CPU time (ours: all threads; tar's: tar + cat) are reported, since
 //    the machine is shared and wall times swing with its load;
 //  - incremental: after editing one file, refresh that path and recompute (goal ≤ 50 ms; only that file rehashed);
-//  - memory: RSS after a cold prediction of a 10k- and a 100k-file context, each in a child process of its own, next
-//    to the RSS of a child that loads the same code and predicts nothing.
+//  - memory: RSS and peak RSS after a cold prediction of a 10k- and a 100k-file context, each in a child process of its
+//    own, next to the RSS of a child that loads the same code and predicts nothing; then the 100k/10k ratios (goal:
+//    flat, ≤ 1.3×).
 // STRATA_BENCH_QUICK=1 skips the 100k context; STRATA_BENCH_MEMORY_ONLY=1 runs only the memory part.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -59,8 +60,8 @@ const cpuMs = () => { const u = process.cpuUsage(); return (u.user + u.system) /
 
 /**
  * Child mode: `--rss <dir|->`: predict cold once (or nothing for '-'), keep the index alive as the server does, then
- * print as JSON (MB): the live JS heap + array buffers after a GC right after the prediction (path strings still
- * held), then RSS, peak RSS and live heap once the index is idle (its path strings dropped after 2 s), and the
+ * print as JSON (MB): the live JS heap + array buffers after a GC right after the prediction (directory path cache
+ * still held), then RSS, peak RSS and live heap once the index is idle (its cache dropped after 2 s), and the
  * bytes the index's columns report.
  */
 async function rssChild(dir: string): Promise<void> {
@@ -70,7 +71,7 @@ async function rssChild(dir: string): Promise<void> {
   await new Promise((r) => setTimeout(r, 200));
   global.gc?.();
   const busy = process.memoryUsage();
-  await new Promise((r) => setTimeout(r, 2300)); // the index drops its path strings 2 s after the last request
+  await new Promise((r) => setTimeout(r, 2300)); // the index drops its directory path cache 2 s after the last request
   global.gc?.();
   const m = process.memoryUsage();
   console.log(JSON.stringify({
@@ -122,7 +123,7 @@ async function timings(): Promise<void> {
 
     const incs: number[] = [];
     for (let r = 0; r < 5; r++) {
-      // Worst case: the index was idle long enough to drop its path strings (rebuilt by this request).
+      // Worst case: the index was idle long enough to drop its directory path cache (rebuilt by this request).
       index.releaseScratch();
       const n = 3003 + r * 100;
       const rel = `pkg3/d${Math.floor(n / 100)}/f${n}.txt`;
@@ -135,7 +136,7 @@ async function timings(): Promise<void> {
       if (index.hashedCount - before !== 1) throw new Error(`incremental rehashed ${index.hashedCount - before} files`);
     }
     const inc = median(incs);
-    console.log(`incremental after one edit: ${inc.toFixed(1)} ms (1 file rehashed, path strings rebuilt); ${(inc / tar).toFixed(3)}× of tar (goal ≤ 50 ms)`);
+    console.log(`incremental after one edit: ${inc.toFixed(1)} ms (1 file rehashed, path order rebuilt); ${(inc / tar).toFixed(3)}× of tar (goal ≤ 50 ms)`);
     const before = index.hashedCount;
     const full = median([await predict(dir, index, true), await predict(dir, index, true), await predict(dir, index, true)]);
     if (index.hashedCount !== before) throw new Error(`rescan rehashed ${index.hashedCount - before} files`);
@@ -152,17 +153,23 @@ async function memory(): Promise<void> {
   const none = rssOf('-');
   console.log(`  no context: ${show(none)}`);
   const sizes = process.env.STRATA_BENCH_QUICK === '1' ? [10_000] : [10_000, 100_000];
+  const seen: Mem[] = [];
   for (const n of sizes) {
     const ctx = makeContext(n, 64);
     try {
       const t = performance.now();
       const m = rssOf(ctx);
+      seen.push(m);
       console.log(`  ${n.toLocaleString('en')} files: ${show(m)}; child ran ${(performance.now() - t).toFixed(0)} ms`);
       const per = (mb: number) => ((mb - none.live) * 1e6 / m.entries).toFixed(0);
       console.log(`    per entry (${m.entries} entries): live heap ${per(m.live)} B idle, ${per(m.busy)} B right after; index columns ${(m.indexBytes / m.entries).toFixed(0)} B`);
     } finally {
       rmSync(ctx, { recursive: true, force: true });
     }
+  }
+  const [small, big] = seen;
+  if (small && big) {
+    console.log(`  100,000 / 10,000 files: RSS ${(big.rss / small.rss).toFixed(2)}×, peak ${(big.peak / small.peak).toFixed(2)}× (goal: flat, ≤ 1.3×); above no context: ${(big.rss - none.rss).toFixed(0)} MB vs ${(small.rss - none.rss).toFixed(0)} MB`);
   }
 }
 

@@ -1,6 +1,6 @@
 import { promises as fs, lstatSync, readdirSync, readlinkSync, type Dirent } from 'node:fs';
 import * as path from 'node:path';
-import { contextHashPool, hashContextFiles, type HashRequest, type HashResults } from './contextHashPool';
+import { contextHashPool, hashContextFiles, type HashRequest } from './contextHashPool';
 
 /** What the cache model reads from a build context: narrow, so tests use an in-memory fake. Paths are relative slash paths ('' = root). */
 export type EntryType = 'file' | 'dir' | 'symlink' | 'fifo' | 'socket' | 'device';
@@ -22,10 +22,11 @@ export interface ContextFs {
   stat(rel: string): Promise<ContextStat>;
   readlink(rel: string): Promise<string>;
   /**
-   * Content digests (sha256) of regular files, with the stat each was read under, one result slot per path, in
-   * batches off the calling thread where possible. Per-file failures are results, not rejections; rejects on abort.
+   * Content digests (sha256) of regular files, with the stat each was read under, one result slot per file, reported
+   * per batch (`req.onBatch`), off the calling thread where possible. Per-file failures are results, not rejections;
+   * on abort it resolves early with the rest unreported.
    */
-  hashFiles(req: HashRequest): Promise<HashResults>;
+  hashFiles(req: HashRequest): Promise<void>;
   /** Hint that hashing will follow soon (starts worker threads). */
   warmUp?(): void;
   /** Small text file (e.g. .dockerignore), or null when absent. */

@@ -5,16 +5,17 @@ import type { HashResults } from './contextHashPool';
 import { DockerIgnore, cleanPath, hasWildcard } from './dockerignore';
 import { EntryTable } from './entryTable';
 import { DIGEST_BYTES, HashStatus, STAT_SLOTS, TypeCode } from './fileHasher';
-import { selectSorted, subtreeRange } from './selectSources';
+import { PathOrder } from './pathOrder';
+import { selectInTree, type EntryTree } from './selectSources';
 
 /**
  * The build context as BuildKit would send it: every entry not excluded by .dockerignore, with lstat metadata and
  * (lazily) content digests.
  *
  * Storage is columnar so memory stays flat with context size (entryTable.ts: about 100 bytes per entry, no JS object
- * or string per entry, paths as parent + name); path strings are rebuilt while requests come in and dropped when the
- * index is idle. Links and problems live in sparse maps. Per COPY/ADD only the combined digest of its selection is
- * kept (memoised), never a per-file map.
+ * or string per entry, paths as parent + name); the path order is kept as entry numbers (pathOrder.ts), and path
+ * strings are built one at a time, only for the files sent to the hashing workers. Links and problems live in sparse
+ * maps. Per COPY/ADD only the combined digest of its selection is kept (memoised), never a per-file map.
  *
  * The walk lists directories only; regular files get their stat from the hashing worker's fstat when first hashed.
  * Digests are reused while size+mtime+inode+mode stay the same: after a rescan they are re-verified with one lstat
@@ -49,6 +50,10 @@ const F_DIGEST = 2; // digest valid for that stat
 const F_CHECKED = 4; // stat confirmed since the last scan: the digest is used without another lstat
 const F_PROVISIONAL = 8; // excluded dir walked for `!` exceptions, kept only if something below is
 
+/** Reused by every digestSelection (synchronous between its first and last write). */
+const LINES = Buffer.allocUnsafe(1 << 16);
+const HEX = Buffer.from('0123456789abcdef');
+
 const TYPES: EntryType[] = ['file', 'file', 'dir', 'symlink', 'fifo', 'socket', 'device'];
 const CODE: Record<EntryType, number> = TypeCode;
 
@@ -62,9 +67,9 @@ export class ContextIndex {
   /** Why an entry's content cannot be known (unreadable, vanished, too large, special file). */
   private readonly problems = new Map<number, string>();
   /** Live entries (root excluded) in path order; kept until entries are added or removed. */
-  private sortedIds: Int32Array | null = null;
-  /** Their paths: scratch, dropped SCRATCH_MS after the last use so an idle index holds no path strings. */
-  private sortedPaths: string[] | null = null;
+  private ord: PathOrder | null = null;
+  /** Selection reads the table through this (no path strings). */
+  private readonly tree: EntryTree;
   private scratchTimer: NodeJS.Timeout | undefined;
   /** Excluded paths where the walk stopped (excluded dirs count once). */
   ignoredRoots: string[] = [];
@@ -85,13 +90,20 @@ export class ContextIndex {
     this.maxFileBytes = opts.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
     this.maxEntries = opts.maxEntries ?? DEFAULT_MAX_ENTRIES;
     this.onProgress = opts.onProgress;
+    this.tree = {
+      order: () => this.order(),
+      lookup: (rel) => this.t.lookup(rel),
+      isDir: (id) => this.t.type[id] === TypeCode.dir,
+      name: (id) => this.t.name(id),
+      parent: (id) => this.t.parent[id]!,
+    };
   }
 
   /** Live entries, root included. */
   get size(): number { return this.t.live; }
 
   /** Bytes held by the entry columns, names and lookup table, and the sorted order (bench). */
-  get bytes(): number { return this.t.bytes + (this.sortedIds?.byteLength ?? 0); }
+  get bytes(): number { return this.t.bytes + (this.ord?.bytes ?? 0); }
 
   /** The entry's metadata (tests, diagnostics); stat fields are zero for a file not yet hashed. */
   get(rel: string): { type: EntryType; stat?: ContextStat; digest?: string; link?: string; problem?: string } | undefined {
@@ -107,8 +119,7 @@ export class ContextIndex {
   }
 
   private add(rel: string, parent: number, name: string, type: EntryType): number {
-    this.sortedIds = null;
-    this.sortedPaths = null;
+    this.ord = null;
     return this.t.add(rel, parent, name, CODE[type]);
   }
 
@@ -170,8 +181,7 @@ export class ContextIndex {
     this.t = new EntryTable(cap);
     this.links.clear();
     this.problems.clear();
-    this.sortedIds = null;
-    this.sortedPaths = null;
+    this.ord = null;
     this.memo.clear();
   }
 
@@ -263,8 +273,7 @@ export class ContextIndex {
     this.t.remove(i);
     this.links.delete(i);
     this.problems.delete(i);
-    this.sortedIds = null;
-    this.sortedPaths = null;
+    this.ord = null;
   }
 
   /**
@@ -310,60 +319,36 @@ export class ContextIndex {
   private removeTree(rel: string): void {
     const i = this.t.lookup(rel);
     if (i < 0) return;
-    const { ids } = this.order();
-    const [lo, hi] = this.subtreeRange(rel);
-    const below = Array.from(ids.subarray(lo, hi));
+    const ord = this.order();
+    const [lo, hi] = ord.range(i);
+    const below = Array.from(ord.ids.subarray(lo, hi));
     this.remove(i);
     for (const k of below) this.remove(k);
   }
 
-  /** Entry numbers and paths in path order (root excluded); the order is rebuilt after additions/removals. */
-  private order(): { paths: string[]; ids: Int32Array } {
+  /** Entry numbers in path order (root excluded), rebuilt after additions/removals. */
+  private order(): PathOrder {
     this.holdScratch();
-    if (this.sortedIds && this.sortedPaths) return { paths: this.sortedPaths, ids: this.sortedIds };
-    const byId = this.t.allPaths();
-    if (!this.sortedIds) {
-      // The default string sort plus a throwaway Map back to entry numbers costs less than a comparator sort.
-      const paths: string[] = [];
-      const idOf = new Map<string, number>();
-      for (let i = 1; i < this.t.count; i++) {
-        const p = byId[i];
-        if (p !== undefined) { paths.push(p); idOf.set(p, i); }
-      }
-      paths.sort();
-      this.sortedIds = Int32Array.from(paths, (p) => idOf.get(p)!);
-      this.sortedPaths = paths;
-      return { paths, ids: this.sortedIds };
-    }
-    const ids = this.sortedIds;
-    const paths = new Array<string>(ids.length);
-    for (let k = 0; k < ids.length; k++) paths[k] = byId[ids[k]!]!;
-    this.sortedPaths = paths;
-    return { paths, ids };
+    return (this.ord ??= PathOrder.build(this.t));
   }
 
-  /** Keeps the path strings while requests come in; an idle index drops them (they are rebuilt in milliseconds). */
+  /** Keeps the directory path cache while requests come in; an idle index drops it (rebuilt in milliseconds). */
   private holdScratch(): void {
     if (this.scratchTimer) { this.scratchTimer.refresh(); return; }
     this.scratchTimer = setTimeout(() => this.releaseScratch(), SCRATCH_MS);
     this.scratchTimer.unref();
   }
 
-  /** Drops the path strings now (the bench measures the idle index; tests check that nothing depends on them). */
+  /** Drops the cached directory paths now (the bench measures the idle index; tests check nothing depends on them). */
   releaseScratch(): void {
     if (this.scratchTimer) clearTimeout(this.scratchTimer);
     this.scratchTimer = undefined;
-    this.sortedPaths = null;
     this.t.dropScratch();
   }
 
-  /** Sorted entry paths (root excluded). */
+  /** Sorted entry paths (root excluded); built on each call (tests, diagnostics). */
   paths(): string[] {
-    return this.order().paths;
-  }
-
-  private subtreeRange(dir: string): [number, number] {
-    return subtreeRange(this.order().paths, dir);
+    return Array.from(this.order().ids, (i) => this.t.pathOf(i));
   }
 
   /**
@@ -371,21 +356,18 @@ export class ContextIndex {
    * Go filepath.Match pattern per segment. `missing` lists sources that match nothing (the build would fail).
    */
   select(sources: string[]): { paths: string[]; missing: string[] } {
-    const { positions, missing } = this.selectPositions(sources);
-    const all = this.order().paths;
-    return { paths: positions.map((k) => all[k]!), missing };
-  }
-
-  /** Sorted positions (into `order()`) of the selected entries. */
-  private selectPositions(sources: readonly string[]): { positions: number[]; missing: string[] } {
-    const { paths, ids } = this.order();
-    return selectSorted(paths, (pos) => this.t.type[ids[pos]!] === TypeCode.dir, sources);
+    const { positions, missing } = selectInTree(this.tree, sources);
+    const ids = this.order().ids;
+    return { paths: Array.from(positions, (k) => this.t.pathOf(ids[k]!)), missing };
   }
 
   /** Content digests for the selected entries (hashing what is not cached), in the workers, cancellable. */
-  private async ensureDigests(idsToCheck: Iterable<number>, signal?: AbortSignal): Promise<void> {
-    const todo: number[] = [];
-    for (const i of idsToCheck) {
+  private async ensureDigests(idsToCheck: ArrayLike<number>, signal?: AbortSignal): Promise<void> {
+    const todo = new Int32Array(idsToCheck.length);
+    let n = 0;
+    let knownBytes: number | undefined = 0;
+    for (let k = 0; k < idsToCheck.length; k++) {
+      const i = idsToCheck[k]!;
       if (this.t.type[i] !== TypeCode.file || this.problems.has(i)) continue;
       const f = this.t.flags[i]!;
       if ((f & F_DIGEST) && (f & F_CHECKED)) continue;
@@ -393,34 +375,39 @@ export class ContextIndex {
         this.problems.set(i, this.tooLarge(i));
         continue;
       }
-      todo.push(i);
+      todo[n++] = i;
+      if (knownBytes !== undefined) knownBytes = f & F_STAT ? knownBytes + this.t.nums[i * 3]! : undefined;
     }
-    if (todo.length === 0) return;
-    this.progress = { done: 0, total: todo.length };
-    const rels = todo.map((i) => this.t.pathOf(i));
-    const prev = new Float64Array(todo.length * STAT_SLOTS);
-    let knownBytes: number | undefined = 0;
-    todo.forEach((i, k) => {
-      if (knownBytes !== undefined) knownBytes = this.t.flags[i]! & F_STAT ? knownBytes + this.t.nums[i * 3]! : undefined;
-      const at = k * STAT_SLOTS;
-      // Only a digest that may still be valid is worth an lstat first; else hash outright (fstat gives the stat).
-      if (!(this.t.flags[i]! & F_DIGEST)) { prev[at] = NaN; return; }
-      prev[at] = this.t.type[i]!;
-      prev[at + 1] = this.t.mode[i]!;
-      prev[at + 2] = this.t.nums[i * 3]!;
-      prev[at + 3] = this.t.nums[i * 3 + 1]!;
-      prev[at + 4] = this.t.nums[i * 3 + 2]!;
+    if (n === 0) return;
+    this.progress = { done: 0, total: n };
+    const slow: Promise<void>[] = [];
+    await this.fs.hashFiles({
+      count: n,
+      // Built per batch as it is sent: no list of every path while a large context is hashed.
+      rel: (k) => this.t.pathOf(todo[k]!),
+      prev: (k, into, at) => {
+        // Only a digest that may still be valid is worth an lstat first; else hash outright (fstat gives the stat).
+        const i = todo[k]!;
+        if (!(this.t.flags[i]! & F_DIGEST)) return false;
+        into[at] = this.t.type[i]!;
+        into[at + 1] = this.t.mode[i]!;
+        into[at + 2] = this.t.nums[i * 3]!;
+        into[at + 3] = this.t.nums[i * 3 + 1]!;
+        into[at + 4] = this.t.nums[i * 3 + 2]!;
+        return true;
+      },
+      maxFileBytes: this.maxFileBytes, knownBytes, signal,
+      // Applied as each batch arrives; what was done before an abort is kept: the next request continues from there.
+      onBatch: (from, res) => {
+        for (let k = 0; k < res.length; k++) {
+          if (res.status[k] === HashStatus.cancelled) continue;
+          const p = this.apply(todo[from + k]!, res, k);
+          if (p) slow.push(p);
+        }
+      },
+      onProgress: (done) => { this.progress = { done, total: n }; this.onProgress?.(done, n); },
     });
-    const res = await this.fs.hashFiles({
-      rels, prev, maxFileBytes: this.maxFileBytes, knownBytes, signal,
-      onProgress: (done) => { this.progress = { done, total: todo.length }; this.onProgress?.(done, todo.length); },
-    });
-    // What was done before an abort is kept: the next request continues from there.
-    for (let k = 0; k < todo.length; k++) {
-      if (res.status[k] === HashStatus.cancelled) continue;
-      const slow = this.apply(todo[k]!, res, k);
-      if (slow) await slow;
-    }
+    await Promise.all(slow);
     signal?.throwIfAborted();
   }
 
@@ -484,12 +471,19 @@ export class ContextIndex {
    * job instead of one step at a time). Later `digestSelection` calls find the digests cached.
    */
   async prepare(sourceLists: string[][], signal?: AbortSignal): Promise<void> {
-    const todo = new Set<number>();
-    const { ids } = this.order();
+    // One mask over the path order: a file several steps select is hashed once.
+    const ids = this.order().ids;
+    const picked = new Uint8Array(ids.length);
     for (const sources of sourceLists) {
       if (this.memo.has(JSON.stringify(sources))) continue;
-      for (const pos of this.selectPositions(sources).positions) todo.add(ids[pos]!);
+      for (const pos of selectInTree(this.tree, sources).positions) picked[pos] = 1;
     }
+    // A typed array, not a growing number[]: its copies would be promoted, counted as survivors by V8, and grow the
+    // young generation with the context.
+    let n = 0;
+    for (let pos = 0; pos < picked.length; pos++) n += picked[pos]!;
+    const todo = new Int32Array(n);
+    for (let pos = 0, k = 0; pos < picked.length; pos++) if (picked[pos]) todo[k++] = ids[pos]!;
     await this.ensureDigests(todo, signal);
   }
 
@@ -501,27 +495,38 @@ export class ContextIndex {
     const key = JSON.stringify(sources);
     const hit = this.memo.get(key);
     if (hit) return hit.result;
-    const sel = this.selectPositions(sources);
-    const { paths: all, ids } = this.order();
+    const sel = selectInTree(this.tree, sources);
+    const ids = this.order().ids;
     await this.ensureDigests(sel.positions.map((pos) => ids[pos]!), signal);
     const h = createHash('sha256');
     let problem: string | undefined;
     let count = 0;
-    // Lines are batched into one string per ~64 kB: one hash update per entry costs more than the hashing.
-    let chunk = '';
+    // The lines `<path>\0<key>\n` are written as UTF-8 straight from the names into one buffer, hashed per ~64 kB:
+    // one hash update per entry costs more than the hashing, and a string per entry made the young heap grow with
+    // the context. The bytes are exactly those of the strings (keyOf), so older build records stay comparable.
+    let buf = LINES;
+    let at = 0;
     for (const pos of sel.positions) {
       const i = ids[pos]!;
-      const p = all[pos]!;
-      const k = this.keyOf(i);
-      if (k === null) {
-        problem ??= this.problems.get(i) ?? `${p} cannot be read`;
+      const type = this.t.type[i]!;
+      if (this.problems.has(i) || (type === TypeCode.file ? !(this.t.flags[i]! & F_DIGEST) : type !== TypeCode.dir && type !== TypeCode.symlink)) {
+        problem ??= this.problems.get(i) ?? `${this.t.pathOf(i)} cannot be read`;
         continue;
       }
       count++;
-      chunk += `${p}\0${k}\n`;
-      if (chunk.length > 65536) { h.update(chunk); chunk = ''; }
+      const link = type === TypeCode.symlink ? this.links.get(i) ?? '' : '';
+      const need = this.t.pathBytes(i) + 96 + link.length * 3;
+      if (at + need > buf.length) {
+        h.update(buf.subarray(0, at));
+        at = 0;
+        if (need > buf.length) buf = Buffer.allocUnsafe(need);
+      }
+      at = this.t.writePath(i, buf, at);
+      buf[at++] = 0;
+      at = this.writeKey(i, type, link, buf, at);
+      buf[at++] = 0x0a;
     }
-    h.update(chunk);
+    h.update(buf.subarray(0, at));
     const result: Selection = { digest: h.digest('hex'), count, missing: sel.missing, ...(problem ? { problem } : {}) };
     const roots = sources.map((src) => {
       const segs = cleanPath(src).split('/');
@@ -539,11 +544,11 @@ export class ContextIndex {
    * computed by `digestSelection`; entries without one are left out.
    */
   selectionKeys(sources: readonly string[], into: Record<string, string> = {}): Record<string, string> {
-    const sel = this.selectPositions(sources);
-    const { paths: all, ids } = this.order();
+    const sel = selectInTree(this.tree, sources);
+    const ids = this.order().ids;
     for (const pos of sel.positions) {
       const k = this.keyOf(ids[pos]!);
-      if (k !== null) into[all[pos]!] = k;
+      if (k !== null) into[this.t.pathOf(ids[pos]!)] = k;
     }
     return into;
   }
@@ -552,6 +557,26 @@ export class ContextIndex {
   entryKey(p: string): string | null {
     const i = this.t.lookup(p);
     return i < 0 ? null : this.keyOf(i);
+  }
+
+  /** Writes keyOf(i)'s bytes (the caller checked it has one) at `out[at]`; returns where they end. */
+  private writeKey(i: number, type: number, link: string, out: Buffer, at: number): number {
+    const prefix = type === TypeCode.file ? 'file:' : type === TypeCode.dir ? 'dir:' : 'symlink:';
+    for (let k = 0; k < prefix.length; k++) out[at++] = prefix.charCodeAt(k);
+    // The mode in octal without leading zeros, as toString(8) writes it.
+    const mode = this.t.mode[i]!;
+    let digits = 1;
+    while (digits < 6 && mode >= 8 ** digits) digits++;
+    for (let k = digits - 1; k >= 0; k--) out[at++] = 0x30 + ((mode >> (3 * k)) & 7);
+    if (type === TypeCode.dir) return at;
+    out[at++] = 0x3a; // ':'
+    if (type === TypeCode.symlink) return at + out.write(link, at, 'utf8');
+    const d = this.t.digests;
+    for (let b = i * DIGEST_BYTES, end = b + DIGEST_BYTES; b < end; b++) {
+      out[at++] = HEX[d[b]! >> 4]!;
+      out[at++] = HEX[d[b]! & 15]!;
+    }
+    return at;
   }
 
   private keyOf(i: number): string | null {

@@ -4,7 +4,7 @@ import { DIGEST_BYTES } from './fileHasher';
  * The context index's entries as columns, about 100 bytes per entry with no JS object or string per entry:
  * a path is stored as its parent's entry number plus its name's UTF-8 bytes in one shared Buffer, lookups by path go
  * through an open-addressing table of entry numbers (Int32Array) keyed by a hash of the path, and the metadata sits in
- * typed arrays. Path strings exist only while a prediction needs them (`allPaths`, dropped by `dropScratch`).
+ * typed arrays. Path strings are built one at a time (`pathOf`); only directories' paths are cached, until `dropScratch`.
  *
  * Entry numbers are never reused: a removed entry keeps its slot (flag `GONE`) until the next full scan builds a
  * new table. Parents always have smaller numbers than their children (the walk is breadth-first and a watcher's new
@@ -41,8 +41,6 @@ export class EntryTable {
   private slots = new Int32Array(0);
   /** Paths of entries that are parents (directories: about 1 % of a typical context), computed on demand. */
   private readonly dirPaths = new Map<number, string>();
-  /** Every entry's path by number, while a prediction runs (see `allPaths`). */
-  private scratch: (string | undefined)[] | null = null;
 
   constructor(cap = 0) {
     if (cap) this.grow(cap);
@@ -68,7 +66,6 @@ export class EntryTable {
     this.flags[i] = 0;
     this.live++;
     if (this.count * 2 > this.slots.length) this.rehash(); else this.place(i);
-    if (this.scratch) this.scratch[i] = rel;
     return i;
   }
 
@@ -81,7 +78,6 @@ export class EntryTable {
     this.flags[i] = GONE;
     this.type[i] = 0;
     this.dirPaths.delete(i);
-    if (this.scratch) this.scratch[i] = undefined;
     this.live--;
   }
 
@@ -107,11 +103,57 @@ export class EntryTable {
 
   /** The entry's relative slash path ('' = root). */
   pathOf(i: number): string {
-    const s = this.scratch?.[i];
-    if (s !== undefined) return s;
     const p = this.parent[i]!;
     if (p < 0) return '';
     return p === 0 ? this.name(i) : `${this.dirPath(p)}/${this.name(i)}`;
+  }
+
+  /**
+   * Orders two entries' names, each optionally followed by '/', as the JS strings would sort (UTF-16 code units),
+   * from their UTF-8 bytes without making strings. Byte order is code point order, which differs from UTF-16 order
+   * only between a character above U+FFFF (4 bytes, lead F0–F4; surrogates D800–DFFF in UTF-16) and one in
+   * U+E000–U+FFFF (lead EE or EF): that case is inverted.
+   */
+  compareNames(a: number, aSlash: boolean, b: number, bSlash: boolean): number {
+    const names = this.names;
+    const pa = this.nameAt[a]!;
+    const pb = this.nameAt[b]!;
+    const la = this.nameLen[a]!;
+    const lb = this.nameLen[b]!;
+    for (let k = 0; ; k++) {
+      const ca = k < la ? names[pa + k]! : aSlash && k === la ? 0x2f : -1;
+      const cb = k < lb ? names[pb + k]! : bSlash && k === lb ? 0x2f : -1;
+      if (ca === cb) { if (ca < 0) return 0; continue; }
+      if (ca >= 0xf0 && (cb === 0xee || cb === 0xef)) return -1;
+      if (cb >= 0xf0 && (ca === 0xee || ca === 0xef)) return 1;
+      return ca - cb;
+    }
+  }
+
+  /** UTF-8 byte length of the entry's path. */
+  pathBytes(i: number): number {
+    let n = -1;
+    for (let k = i; k > 0; k = this.parent[k]!) n += this.nameLen[k]! + 1;
+    return n < 0 ? 0 : n;
+  }
+
+  /**
+   * Writes the entry's path as UTF-8 at `out[at]` (the caller makes room for `pathBytes(i)`) and returns where it
+   * ends: the bytes `Buffer.from(pathOf(i))` would hold, without making the string. Written back to front from the
+   * names, so no list of ancestors is needed.
+   */
+  writePath(i: number, out: Uint8Array, at: number): number {
+    const end = at + this.pathBytes(i);
+    const names = this.names;
+    let e = end;
+    for (let k = i; k > 0; k = this.parent[k]!) {
+      const len = this.nameLen[k]!;
+      const from = this.nameAt[k]!;
+      e -= len;
+      for (let b = 0; b < len; b++) out[e + b] = names[from + b]!;
+      if (this.parent[k]! > 0) out[--e] = 0x2f; // '/'
+    }
+    return end;
   }
 
   private dirPath(p: number): string {
@@ -120,22 +162,9 @@ export class EntryTable {
     return s;
   }
 
-  /** Every entry's path by entry number (undefined for removed ones), kept until `dropScratch`. */
-  allPaths(): readonly (string | undefined)[] {
-    if (this.scratch) return this.scratch;
-    const out: (string | undefined)[] = new Array(this.count);
-    for (let i = 1; i < this.count; i++) {
-      if (this.flags[i]! & GONE) continue;
-      const p = this.parent[i]!;
-      out[i] = p === 0 ? this.name(i) : `${out[p] ?? this.pathOf(p)}/${this.name(i)}`;
-    }
-    out[0] = '';
-    this.scratch = out;
-    return out;
-  }
-
+  /** Drops the cached directory paths (an idle index holds no path strings). */
   dropScratch(): void {
-    this.scratch = null;
+    this.dirPaths.clear();
   }
 
   /** Drops the growth slack after a walk. */

@@ -1,4 +1,5 @@
 import { cleanPath, globToRegExp, hasWildcard } from './dockerignore';
+import type { PathOrder } from './pathOrder';
 
 /**
  * Which entries COPY/ADD sources select, as BuildKit's copy resolves them: a path (its whole subtree when it is a
@@ -35,6 +36,65 @@ export function selectSorted(sorted: readonly string[], isDir: (pos: number) => 
   }
   const positions: number[] = [];
   for (let k = 0; k < picked.length; k++) if (picked[k]) positions.push(k);
+  return { positions, missing };
+}
+
+/** The entry tree `selectInTree` reads: the index's table and its path order (no path strings). */
+export interface EntryTree {
+  order(): PathOrder;
+  /** Entry number of a path, -1 when absent. */
+  lookup(rel: string): number;
+  isDir(id: number): boolean;
+  name(id: number): string;
+  parent(id: number): number;
+}
+
+/**
+ * `selectSorted`'s selection on the live index without a sorted list of path strings: a path is looked up, a pattern
+ * is matched one segment per level of the tree (only the names of the candidates' children are decoded). Returns the
+ * selected positions in path order (`tree.order`) and the sources that matched nothing.
+ */
+export function selectInTree(tree: EntryTree, sources: readonly string[]): { positions: Int32Array; missing: string[] } {
+  const order = tree.order();
+  const ids = order.ids;
+  const picked = new Uint8Array(order.length);
+  const missing: string[] = [];
+  const pickRoot = (id: number) => {
+    const pos = order.position(id);
+    if (pos < 0) return;
+    picked[pos] = 1;
+    if (tree.isDir(id)) { const [lo, hi] = order.range(id); picked.fill(1, lo, hi); }
+  };
+  for (const src of sources) {
+    const clean = cleanPath(src);
+    if (clean === '.') { picked.fill(1); continue; }
+    let found = false;
+    if (hasWildcard(clean)) {
+      const res = clean.split('/').map(globToRegExp);
+      let level = [0];
+      for (const re of res) {
+        const next: number[] = [];
+        for (const dir of level) {
+          // A directory's children are among the positions below it (all of them for the root).
+          const [lo, hi] = dir === 0 ? [0, ids.length] : order.range(dir);
+          for (let p = lo; p < hi; p++) {
+            const id = ids[p]!;
+            if (tree.parent(id) === dir && re.test(tree.name(id))) next.push(id);
+          }
+        }
+        level = next;
+      }
+      for (const id of level) { found = true; pickRoot(id); }
+    } else {
+      const id = tree.lookup(clean);
+      if (id > 0) { found = true; pickRoot(id); }
+    }
+    if (!found) missing.push(src);
+  }
+  let n = 0;
+  for (let k = 0; k < picked.length; k++) n += picked[k]!;
+  const positions = new Int32Array(n);
+  for (let k = 0, j = 0; k < picked.length; k++) if (picked[k]) positions[j++] = k;
   return { positions, missing };
 }
 

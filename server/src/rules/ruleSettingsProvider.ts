@@ -49,6 +49,7 @@ export class RuleSettingsProvider {
   private readonly cache = new Map<string, CachedOptions>();
   /** Called when a background re-check dropped cached options (the caller re-runs diagnostics). */
   onStale: (() => void) | undefined;
+  private recheck: Promise<void> = Promise.resolve();
 
   constructor(files = new FileStampCache(), private readonly revalidateMs = REVALIDATE_MS, private readonly now = () => Date.now()) {
     this.files = files;
@@ -126,7 +127,7 @@ export class RuleSettingsProvider {
   /** Re-reads the entry's files asynchronously; a difference drops the entry and reports it through `onStale`. */
   private revalidate(key: string, entry: CachedOptions): void {
     entry.checking = true;
-    void Promise.all([...entry.reads].map(async ([file, text]) => (await this.files.readAsync(file)) === text)).then(
+    this.recheck = Promise.all([...entry.reads].map(async ([file, text]) => (await this.files.readAsync(file)) === text)).then(
       (same) => {
         entry.checking = false;
         entry.checkedAt = this.now();
@@ -136,6 +137,11 @@ export class RuleSettingsProvider {
       },
       () => { entry.checking = false; },
     );
+  }
+
+  /** Settles when the latest background re-check has finished (and called `onStale` if it found a change). */
+  get backgroundCheck(): Promise<void> {
+    return this.recheck;
   }
 
   private compute(uri: string, read: ReadFile): SerializableCheckOptions {

@@ -10,7 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { computeBuildInputs } from '../../../server/src/cache/computeBuildInputs';
 import { nodeContextFs } from '../../../server/src/cache/contextFs';
-import { contextHashPool, hashContextFiles, hashFilesInProcess } from '../../../server/src/cache/contextHashPool';
+import { contextHashPool, hashFileList, hashFilesInProcess, listRequest } from '../../../server/src/cache/contextHashPool';
 import { ContextIndex } from '../../../server/src/cache/contextIndex';
 import { DIGEST_BYTES, HashStatus, STAT_SLOTS } from '../../../server/src/cache/fileHasher';
 
@@ -46,19 +46,25 @@ after(() => {
 });
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+/** The in-process hasher over a list of paths, results gathered. */
+const inProcess = (base: string, rels: string[], maxFileBytes: number) => {
+  const { req, out } = listRequest(rels, { maxFileBytes });
+  hashFilesInProcess(base, req);
+  return out;
+};
 
 describe('context hashing in worker threads', () => {
   it('gives the same stats and digests as the in-process hasher and as sha256 of the content', async () => {
     const rels = Object.keys(files).sort();
     const batchesBefore = contextHashPool().batches;
     const progress: number[] = [];
-    const w = await hashContextFiles(dir, { rels, maxFileBytes: GiB, onProgress: (d) => progress.push(d) });
+    const w = await hashFileList(dir, rels, { maxFileBytes: GiB, onProgress: (d) => progress.push(d) });
     assert.ok(contextHashPool().batches > batchesBefore, 'the workers answered');
     // Progress: files done, per batch, increasing to the total.
     assert.ok(progress.length > 1, `progress ${progress}`);
     assert.deepEqual(progress, [...progress].sort((a, b) => a - b));
     assert.equal(progress[progress.length - 1], rels.length);
-    const p = hashFilesInProcess(dir, { rels, maxFileBytes: GiB });
+    const p = inProcess(dir, rels, GiB);
     assert.deepEqual([...w.status], rels.map(() => HashStatus.ok));
     assert.deepEqual(w.status, p.status);
     assert.deepEqual(w.stats, p.stats);
@@ -73,13 +79,13 @@ describe('context hashing in worker threads', () => {
   it('hashes a small job of known size in-process (no worker round trip), with errors at their slots', async () => {
     const rels = ['small.txt', 'nope.txt', 'exec.sh'];
     const batchesBefore = contextHashPool().batches;
-    const r = await hashContextFiles(dir, { rels, maxFileBytes: GiB, knownBytes: 100 });
+    const r = await hashFileList(dir, rels, { maxFileBytes: GiB, knownBytes: 100 });
     assert.equal(contextHashPool().batches, batchesBefore, 'no worker batch');
     assert.deepEqual([...r.status], [HashStatus.ok, HashStatus.error, HashStatus.ok]);
     assert.deepEqual([...r.errors], [[1, 'ENOENT']]);
     assert.equal(Buffer.from(r.digests.subarray(2 * DIGEST_BYTES, 3 * DIGEST_BYTES)).toString('hex'), sha(files['exec.sh']!));
     // The same request through the workers gives the same answer.
-    const w = await hashContextFiles(dir, { rels, maxFileBytes: GiB });
+    const w = await hashFileList(dir, rels, { maxFileBytes: GiB });
     assert.ok(contextHashPool().batches > batchesBefore, 'the workers answered');
     assert.deepEqual(w.status, r.status);
     assert.deepEqual([...w.errors], [...r.errors]);
@@ -163,7 +169,7 @@ describe('a 1 GB file', () => {
     const ac = new AbortController();
     const t0 = Date.now();
     const done: number[] = [];
-    const pending = hashContextFiles(big, { rels: ['huge.bin', 'small'], maxFileBytes: 2 * GiB, signal: ac.signal, onProgress: (d) => done.push(d) });
+    const pending = hashFileList(big, ['huge.bin', 'small'], { maxFileBytes: 2 * GiB, signal: ac.signal, onProgress: (d) => done.push(d) });
     setTimeout(() => ac.abort(), 100);
     const r = await pending;
     const ms = Date.now() - t0;

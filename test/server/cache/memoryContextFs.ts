@@ -62,16 +62,17 @@ export class MemoryContext {
       },
       // The same contract as the worker pool: one result slot per file, `same` when the lstat equals `prev`.
       hashFiles: async (req) => {
-        const out = new HashResults(req.rels.length);
-        for (let k = 0; k < req.rels.length; k++) {
+        const out = new HashResults(req.count);
+        const prev = new Float64Array(STAT_SLOTS);
+        for (let k = 0; k < req.count; k++) {
           if (req.signal?.aborted) break;
-          const rel = req.rels[k]!;
+          const rel = req.rel(k);
           const e = this.entries.get(rel);
           if (!e) { out.status[k] = HashStatus.error; out.errors.set(k, 'ENOENT'); continue; }
           const st = stat(rel);
           const at = k * STAT_SLOTS;
           out.stats.set([TypeCode[st.type], st.mode, st.size, st.mtimeMs, st.ino], at);
-          if (req.prev && !Number.isNaN(req.prev[at]) && out.stats.subarray(at, at + STAT_SLOTS).every((v, j) => v === req.prev![at + j])) { out.status[k] = HashStatus.same; continue; }
+          if (req.prev?.(k, prev, 0) && out.stats.subarray(at, at + STAT_SLOTS).every((v, j) => v === prev[j])) { out.status[k] = HashStatus.same; continue; }
           if (st.type !== 'file') { out.status[k] = HashStatus.notFile; continue; }
           if (e.error) { out.status[k] = HashStatus.error; out.errors.set(k, e.error); continue; }
           if (st.size > req.maxFileBytes) { out.status[k] = HashStatus.tooLarge; continue; }
@@ -79,8 +80,9 @@ export class MemoryContext {
           out.digests.set(createHash('sha256').update(e.content ?? '').digest(), k * DIGEST_BYTES);
           out.status[k] = HashStatus.ok;
         }
-        req.onProgress?.(req.rels.length);
-        return out;
+        // One batch, as the pool would report it.
+        req.onBatch(0, out);
+        req.onProgress?.(req.count);
       },
       readText: async (rel) => this.entries.get(rel)?.content ?? null,
     };

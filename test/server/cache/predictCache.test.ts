@@ -209,10 +209,10 @@ describe('bad contexts give unknown with a reason', () => {
     const ctx = new MemoryContext({ 'a.txt': 'a' });
     const fs = ctx.fs();
     const idx = new ContextIndex({ ...fs, hashFiles: async (req) => {
-      const out = new HashResults(req.rels.length);
+      const out = new HashResults(req.count);
       out.status.fill(HashStatus.error);
-      req.rels.forEach((_, k) => out.errors.set(k, 'ENOENT'));
-      return out;
+      for (let k = 0; k < req.count; k++) out.errors.set(k, 'ENOENT');
+      req.onBatch(0, out);
     } });
     await idx.scan();
     const inputs = await computeBuildInputs({ dockerfile: '/D', context: '/c', dockerfileText: D2, target: null, buildArgs: {}, index: idx });

@@ -149,7 +149,8 @@ describe('RuleSettingsProvider (real files)', () => {
         let stale = 0;
         p.onStale = () => { stale++; };
         const hadolint = path.join(sub, '.hadolint.yaml');
-        const settled = () => new Promise((r) => setTimeout(r, 50));
+        // The re-check reads files asynchronously: wait for it to finish, however loaded the machine is.
+        const settled = () => p.backgroundCheck;
         try {
           const first = p.cachedOptionsFor(uri);
           calls.length = 0;
