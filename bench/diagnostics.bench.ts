@@ -88,16 +88,16 @@ const bigShimmedParse: number[] = [];
 const bigFullCold: number[] = [];
 const bigFull: number[] = [];
 const bigSyntax: number[] = [];
-for (let i = 0; i < reps; i++) {
-  // A unique trailing comment defeats the shell memo for the "cold" figure only in the instruction it touches, so
-  // perturb every RUN instead: a different text per repetition.
-  const cold = flat(big.replace(/^RUN /gm, `RUN : ${i} && `));
-  bigParse.push(time(() => DockerfileParser.parse(big)));
-  bigShimmedParse.push(time(() => new ShimmedParser().parse(big)));
-  bigFullCold.push(time(() => checkDockerfile(cold)));
-  bigFull.push(time(() => checkDockerfile(big)));
-  bigSyntax.push(time(() => validateSyntax(cold, 3001))); // not `big`: its parse is still in the shim's memo
-}
+// Each measure in a loop of its own, not interleaved: a call timed right after another one pays for collecting
+// that one's garbage (a parse timed after a full check looked up to 1.5× slower than alone, which flattered the ratio).
+// A unique trailing comment defeats the shell memo for the "cold" figure only in the instruction it touches, so
+// perturb every RUN instead: a different text per repetition.
+const coldTexts = Array.from({ length: reps }, (_, i) => flat(big.replace(/^RUN /gm, `RUN : ${i} && `)));
+for (let i = 0; i < reps; i++) bigParse.push(time(() => DockerfileParser.parse(coldTexts[i])));
+for (let i = 0; i < reps; i++) bigShimmedParse.push(time(() => new ShimmedParser().parse(coldTexts[i])));
+for (let i = 0; i < reps; i++) bigFullCold.push(time(() => checkDockerfile(coldTexts[i])));
+for (let i = 0; i < reps; i++) bigFull.push(time(() => checkDockerfile(big)));
+for (let i = 0; i < reps; i++) bigSyntax.push(time(() => validateSyntax(flat(coldTexts[i] + '\n'), 3002))); // not a text whose parse is still in the shim's memo
 const bp = median(bigParse);
 console.log(`3,000-line Dockerfile: bare parse ${bp.toFixed(1)} ms (stock dockerfile-ast; with Strata's shims ${median(bigShimmedParse).toFixed(1)} ms = ${(median(bigShimmedParse) / bp).toFixed(2)}×) · `
   + `full diagnostics ${median(bigFull).toFixed(1)} ms warm (${(median(bigFull) / bp).toFixed(2)}× parse), `
@@ -120,16 +120,13 @@ for (let i = 0; i < reps; i++) {
     for (const rule of STRATA_RULES) if (rule.severity !== 'off') rule.check(ctx);
   }));
 }
-// The same comparison in CPU time, more repetitions, parse and check alternating: on this shared 2-core machine wall
-// time also counts waiting for a core, which comes in bursts.
+// The same comparison in CPU time, more repetitions (each in its own loop, as above): on this shared 2-core machine
+// wall time also counts waiting for a core, which comes in bursts.
 const cpuParse: number[] = [];
 const cpuCold: number[] = [];
-for (let i = 0; i < reps * 2; i++) {
-  const a = flat(big.replace(/^RUN /gm, `RUN : cpu${i} && `));
-  const b = flat(big.replace(/^RUN /gm, `RUN : cpu${i}b && `));
-  cpuParse.push(cpuTime(() => DockerfileParser.parse(a)));
-  cpuCold.push(cpuTime(() => checkDockerfile(b)));
-}
+const cpuTexts = Array.from({ length: reps * 2 }, (_, i) => flat(big.replace(/^RUN /gm, `RUN : cpu${i} && `)));
+for (let i = 0; i < reps * 2; i++) cpuParse.push(cpuTime(() => DockerfileParser.parse(cpuTexts[i])));
+for (let i = 0; i < reps * 2; i++) cpuCold.push(cpuTime(() => checkDockerfile(cpuTexts[i])));
 console.log(`  in CPU time (${cpuParse.length} runs): bare parse ${median(cpuParse).toFixed(1)} ms · full diagnostics cold ${median(cpuCold).toFixed(1)} ms `
   + `(${(median(cpuCold) / median(cpuParse)).toFixed(2)}× parse)`);
 console.log(`  cold check by phase: ${Object.entries(phases).map(([k, v]) => `${k} ${median(v).toFixed(1)} ms (${(median(v) / bp).toFixed(2)}×)`).join(' · ')}`);
