@@ -81,6 +81,26 @@ export class PredictionAnnotations {
     this.invalidate();
   }
 
+  /**
+   * A document was closed: its prediction stops (context hashing included) and is dropped, and the index of a context
+   * that no open document uses any more is dropped with it (its memory: about 130 B per context entry).
+   */
+  forget(uri: string): void {
+    this.cache.get(uri)?.abort.abort();
+    this.cache.delete(uri);
+    const inUse = new Set<string>();
+    for (const d of this.openDocuments()) {
+      const f = d.uri === uri ? null : this.fileOf(d);
+      if (f) inUse.add(this.contextFor(f, this.choiceFor(f)));
+    }
+    for (const root of [...this.indexes.keys()]) if (!inUse.has(root)) this.indexes.delete(root);
+  }
+
+  /** Contexts with an index in memory (for tests). */
+  get indexedContexts(): string[] {
+    return [...this.indexes.keys()];
+  }
+
   /** File watcher: paths changed on disk. Only contexts containing them are touched. */
   contextChanged(paths: string[]): void {
     let hit = false;

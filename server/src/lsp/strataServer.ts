@@ -116,6 +116,7 @@ export class StrataServer {
       this.gate.forget(e.document.uri);
       this.diagnosticsRunner.forget(e.document.uri);
       this.ruleSettings.forget(e.document.uri);
+      this.annotations.forget(e.document.uri);
       void c.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
     });
 
