@@ -6,7 +6,8 @@
 //  - incremental: after editing one file, refresh that path and recompute (goal ≤ 50 ms; only that file rehashed);
 //  - memory: RSS and peak RSS after a cold prediction of a 10k- and a 100k-file context, each in a child process of its
 //    own, next to the RSS of a child that loads the same code and predicts nothing; then the 100k/10k ratios (goal:
-//    flat, ≤ 1.3×).
+//    flat, ≤ 1.3×). The children run with the language server's memory flags (serverMemoryOptions.ts), as the
+//    extension starts it; STRATA_BENCH_PLAIN_CHILD=1 runs them as plain node.
 // STRATA_BENCH_QUICK=1 skips the 100k context; STRATA_BENCH_MEMORY_ONLY=1 runs only the memory part.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,6 +18,7 @@ import { computeBuildInputs } from '../server/src/cache/computeBuildInputs';
 import { nodeContextFs } from '../server/src/cache/contextFs';
 import { contextHashPool } from '../server/src/cache/contextHashPool';
 import { ContextIndex } from '../server/src/cache/contextIndex';
+import { SERVER_MEMORY_OPTIONS } from '../server/src/cache/serverMemoryOptions';
 
 function makeContext(files: number, bytes: number): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'strata-bench-cache-'));
@@ -82,8 +84,13 @@ async function rssChild(dir: string): Promise<void> {
 
 interface Mem { rss: number; peak: number; live: number; busy: number; entries: number; indexBytes: number }
 
+/** The RSS child runs the way the language server runs (the client's flags and environment), unless told not to. */
+const asServer = process.env.STRATA_BENCH_PLAIN_CHILD !== '1';
+
 function rssOf(dir: string): Mem {
-  const r = spawnSync(process.execPath, ['--expose-gc', process.argv[1]!, '--rss', dir], { encoding: 'utf8', env: process.env });
+  const flags = asServer ? SERVER_MEMORY_OPTIONS.execArgv : [];
+  const env = asServer ? { ...process.env, ...SERVER_MEMORY_OPTIONS.env } : process.env;
+  const r = spawnSync(process.execPath, [...flags, '--expose-gc', process.argv[1]!, '--rss', dir], { encoding: 'utf8', env });
   if (r.status !== 0) throw new Error(`RSS child failed: ${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').pop()!);
 }
@@ -149,7 +156,10 @@ async function timings(): Promise<void> {
 
 async function memory(): Promise<void> {
   const show = (m: Mem) => `RSS ${m.rss.toFixed(0)} MB (peak ${m.peak.toFixed(0)}), live heap ${m.live.toFixed(1)} MB idle, ${m.busy.toFixed(1)} MB right after`;
-  console.log(`memory after a cold prediction, index kept, workers stopped (a child process each):`);
+  const how = asServer
+    ? `run as the language server is: ${[...SERVER_MEMORY_OPTIONS.execArgv, ...Object.entries(SERVER_MEMORY_OPTIONS.env).map(([k, v]) => `${k}=${v}`)].join(' ')}; STRATA_BENCH_PLAIN_CHILD=1 for plain node`
+    : 'plain node, without the language server\'s memory flags';
+  console.log(`memory after a cold prediction, index kept, workers stopped (a child process each, ${how}):`);
   const none = rssOf('-');
   console.log(`  no context: ${show(none)}`);
   const sizes = process.env.STRATA_BENCH_QUICK === '1' ? [10_000] : [10_000, 100_000];

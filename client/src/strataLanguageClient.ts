@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { CloseAction, LanguageClient, LanguageClientOptions, ServerOptions } from 'vscode-languageclient/node';
+import { SERVER_MEMORY_OPTIONS } from '../../server/src/cache/serverMemoryOptions';
 import { BusyNotification } from '../../server/src/protocol/lspMessages';
 import type { StatusBar } from './statusBar';
 
@@ -69,9 +70,11 @@ export class StrataLanguageClient implements vscode.Disposable {
   private async start(): Promise<LanguageClient> {
     const { LanguageClient, TransportKind, ErrorAction } = lc();
     const module = this.context.asAbsolutePath('dist/server.js');
+    // Memory flags for the hashing of large build contexts (see serverMemoryOptions.ts); env is merged with ours.
+    const { execArgv, env } = SERVER_MEMORY_OPTIONS;
     const serverOptions: ServerOptions = {
-      run: { module, transport: TransportKind.ipc },
-      debug: { module, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6019'] } },
+      run: { module, transport: TransportKind.ipc, options: { execArgv: [...execArgv], env: { ...env } } },
+      debug: { module, transport: TransportKind.ipc, options: { execArgv: [...execArgv, '--nolazy', '--inspect=6019'], env: { ...env } } },
     };
     const clientOptions: LanguageClientOptions = {
       documentSelector: [{ language: 'dockerfile' }],

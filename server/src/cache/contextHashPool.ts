@@ -2,11 +2,12 @@
  * Content hashing of build-context files in worker threads, so the language server's main thread only walks
  * directories and answers LSP requests while up to two threads (the machine may have 2 cores) read and hash.
  *
- * Files go to the workers in batches of relative paths; each worker hashes with synchronous reads into one reused
- * buffer (fileHasher.ts: cheaper per file than the promise API) and answers with typed arrays (stats, 32-byte
- * digests, statuses) that are transferred, not copied. Cancellation is a SharedArrayBuffer flag the worker checks
- * between files and between 1 MB chunks of a big file, so an abort stops a 1 GB file mid-read. The workers are
- * started from fileHasher.ts's source text (see there) and stopped after a few idle seconds.
+ * Files go to the workers in batches of relative paths (UTF-8 bytes in one transferred array); each worker hashes
+ * with synchronous reads into one reused buffer (fileHasher.ts: cheaper per file than the promise API) and answers
+ * with typed arrays (stats, 32-byte digests, statuses) that are transferred, not copied. Cancellation is a
+ * SharedArrayBuffer flag the worker checks between files and between 1 MB chunks of a big file, so an abort stops a
+ * 1 GB file mid-read. The workers are started from fileHasher.ts's source text (see there) and stopped after a few
+ * idle seconds.
  */
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
@@ -40,6 +41,13 @@ export interface HashRequest {
    */
   rel(k: number): string;
   /**
+   * File k's path as UTF-8: its byte length, and writing it at `out[at]` (returns the end). When given, batches go to
+   * the workers as one byte array without a path string per file on this thread (the strings were the young
+   * generation's growth while a large context was hashed); else the bytes are encoded from `rel`.
+   */
+  relBytes?(k: number): number;
+  writeRel?(k: number, out: Uint8Array, at: number): number;
+  /**
    * Writes file k's cached stat (STAT_SLOTS numbers) at `into[at]` and returns true when there is one: a file whose
    * lstat is identical is not read. Absent or false: hashed outright.
    */
@@ -59,7 +67,9 @@ export interface HashRequest {
 }
 
 interface Reply { id: number; status: Uint8Array; stats: Float64Array; digests: Uint8Array; errors: [number, string][] }
-interface Job { id: number; base: string; rels: string[]; prev: Float64Array | null; maxBytes: number; flag: SharedArrayBuffer }
+/** A batch's paths: UTF-8 bytes of all paths back to back; `ends[i]` is where path i ends. Transferred, not copied. */
+interface Paths { bytes: Uint8Array; ends: Uint32Array }
+interface Job { id: number; base: string; paths: Paths; prev: Float64Array | null; maxBytes: number; flag: SharedArrayBuffer }
 
 const BATCH = 1024;
 /** Up to this many files that are known to be small are hashed in-process: a worker round trip would cost more. */
@@ -73,14 +83,16 @@ let inProcess: HashOne | null = null;
 const hashInProcess = (): HashOne => (inProcess ??= makeFileHasher({ fs, crypto }));
 
 /** Hashes one batch on the calling thread (small refreshes; fallback when workers are unavailable). */
-function runInline(base: string, rels: string[], prev: Float64Array | null, maxBytes: number, flag: Int32Array): HashResults {
+function runInline(base: string, paths: Paths, prev: Float64Array | null, maxBytes: number, flag: Int32Array): HashResults {
   const hash = hashInProcess();
-  const into = new HashResults(rels.length);
+  const n = paths.ends.length;
+  const into = new HashResults(n);
   const cancelled = () => Atomics.load(flag, 0) !== 0;
-  for (let i = 0; i < rels.length; i++) {
+  const bytes = Buffer.from(paths.bytes.buffer, paths.bytes.byteOffset, paths.bytes.byteLength);
+  for (let i = 0; i < n; i++) {
     if (cancelled()) break;
     const usePrev = prev && !Number.isNaN(prev[i * STAT_SLOTS]) ? prev : null;
-    const r = hash(`${base}/${rels[i]}`, usePrev, i * STAT_SLOTS, maxBytes, cancelled, into.stats, i, into.digests);
+    const r = hash(`${base}/${bytes.toString('utf8', i > 0 ? paths.ends[i - 1]! : 0, paths.ends[i]!)}`, usePrev, i * STAT_SLOTS, maxBytes, cancelled, into.stats, i, into.digests);
     if (typeof r === 'string') { into.status[i] = HashStatus.error; into.errors.set(i, r); } else into.status[i] = r;
   }
   return into;
@@ -92,7 +104,9 @@ function workerMain(makeHasher: typeof makeFileHasher): void {
   const wt = require('node:worker_threads') as typeof import('node:worker_threads');
   const hash = makeHasher({ fs: require('node:fs'), crypto: require('node:crypto') });
   wt.parentPort!.on('message', (job: Job) => {
-    const n = job.rels.length;
+    const n = job.paths.ends.length;
+    const ends = job.paths.ends;
+    const bytes = Buffer.from(job.paths.bytes.buffer, job.paths.bytes.byteOffset, job.paths.bytes.byteLength);
     const flag = new Int32Array(job.flag);
     const cancelled = () => Atomics.load(flag, 0) !== 0;
     const status = new Uint8Array(n);
@@ -102,7 +116,7 @@ function workerMain(makeHasher: typeof makeFileHasher): void {
     for (let i = 0; i < n; i++) {
       if (cancelled()) { status.fill(5, i); break; }
       const prev = job.prev && !Number.isNaN(job.prev[i * 5]) ? job.prev : null;
-      const r = hash(job.base + '/' + job.rels[i], prev, i * 5, job.maxBytes, cancelled, stats, i, digests);
+      const r = hash(job.base + '/' + bytes.toString('utf8', i > 0 ? ends[i - 1]! : 0, ends[i]!), prev, i * 5, job.maxBytes, cancelled, stats, i, digests);
       if (typeof r === 'string') { status[i] = 2; errors.push([i, r]); } else status[i] = r;
     }
     const reply: Reply = { id: job.id, status, stats, digests, errors };
@@ -190,8 +204,9 @@ class ContextHashPool {
     const id = this.nextId++;
     const reply = new Promise<Reply>((resolve, reject) => slot.pending.set(id, (r) => (r instanceof Error ? reject(r) : resolve(r))));
     slot.worker.ref();
-    // Posted outside the closures above, so the job's path strings are garbage as soon as they are copied over.
-    slot.worker.postMessage({ ...job, id } satisfies Job, job.prev ? [job.prev.buffer as ArrayBuffer] : []);
+    const transfer: ArrayBuffer[] = [job.paths.bytes.buffer as ArrayBuffer, job.paths.ends.buffer as ArrayBuffer];
+    if (job.prev) transfer.push(job.prev.buffer as ArrayBuffer);
+    slot.worker.postMessage({ ...job, id } satisfies Job, transfer);
     return reply.finally(() => { if (slot.pending.size === 0) slot.worker.unref(); });
   }
 }
@@ -225,12 +240,30 @@ export function hashFilesInProcess(base: string, req: HashRequest): void {
   const flag = new Int32Array(1);
   for (let from = 0; from < req.count; from += INLINE_BATCH) {
     const to = Math.min(req.count, from + INLINE_BATCH);
-    req.onBatch(from, runInline(base, relsOf(req, from, to), prevOf(req, from, to), req.maxFileBytes, flag));
+    req.onBatch(from, runInline(base, pathsOf(req, from, to), prevOf(req, from, to), req.maxFileBytes, flag));
   }
 }
 
-/** The paths of files [from, to), built when their batch is sent. */
-const relsOf = (req: HashRequest, from: number, to: number): string[] => Array.from({ length: to - from }, (_, k) => req.rel(from + k));
+/** The paths of files [from, to) as UTF-8 bytes, built when their batch is sent. */
+function pathsOf(req: HashRequest, from: number, to: number): Paths {
+  const ends = new Uint32Array(to - from);
+  if (req.writeRel && req.relBytes) {
+    let total = 0;
+    for (let k = from; k < to; k++) total += req.relBytes(k);
+    const bytes = new Uint8Array(total);
+    let at = 0;
+    for (let k = from; k < to; k++) ends[k - from] = at = req.writeRel(k, bytes, at);
+    return { bytes, ends };
+  }
+  const rels = Array.from({ length: to - from }, (_, k) => req.rel(from + k));
+  let at = 0;
+  rels.forEach((r, k) => { ends[k] = at += Buffer.byteLength(r, 'utf8'); });
+  // Its own ArrayBuffer (not Buffer.from's shared pool), since it is transferred.
+  const bytes = new Uint8Array(at);
+  const view = Buffer.from(bytes.buffer);
+  rels.forEach((r, k) => view.write(r, k > 0 ? ends[k - 1]! : 0, 'utf8'));
+  return { bytes, ends };
+}
 
 /** The cached stats of files [from, to) (NaN in slot 0 where none), or null when none has one. */
 function prevOf(req: HashRequest, from: number, to: number): Float64Array | null {
@@ -268,7 +301,7 @@ export async function hashContextFiles(base: string, req: HashRequest): Promise<
     if (small || !pool.available) {
       for (let from = 0; from < n; from += INLINE_BATCH) {
         const to = Math.min(n, from + INLINE_BATCH);
-        req.onBatch(from, runInline(base, relsOf(req, from, to), prevOf(req, from, to), req.maxFileBytes, flag));
+        req.onBatch(from, runInline(base, pathsOf(req, from, to), prevOf(req, from, to), req.maxFileBytes, flag));
         if (signal?.aborted) break;
         req.onProgress?.(to);
         if (to < n) await new Promise((r) => setImmediate(r)); // let LSP requests in between batches
@@ -280,10 +313,9 @@ export async function hashContextFiles(base: string, req: HashRequest): Promise<
     const inFlight = pool.size * 3;
     let next = 0;
     let done = 0;
-    // A plain function, not inline in the async lane: the batch's path strings are garbage as soon as they are copied
-    // into the message, instead of living in the suspended lane's frame while the worker runs (they would outlive
-    // young-generation collections and make the heap grow with the context). A failed batch builds them again.
-    const send = (from: number, to: number) => pool.run({ base, rels: relsOf(req, from, to), prev: prevOf(req, from, to), maxBytes: req.maxFileBytes, flag: flagBuf });
+    // The batch's paths are one byte array transferred to the worker (no string per file on this thread), built in a
+    // plain function so nothing of it stays in the suspended lane's frame. A failed batch builds them again.
+    const send = (from: number, to: number) => pool.run({ base, paths: pathsOf(req, from, to), prev: prevOf(req, from, to), maxBytes: req.maxFileBytes, flag: flagBuf });
     const lane = async () => {
       while (next < n && !signal?.aborted) {
         const from = next;
@@ -294,7 +326,7 @@ export async function hashContextFiles(base: string, req: HashRequest): Promise<
           res = new HashResults(to - from, await send(from, to));
         } catch {
           if (signal?.aborted) return;
-          res = runInline(base, relsOf(req, from, to), prevOf(req, from, to), req.maxFileBytes, flag);
+          res = runInline(base, pathsOf(req, from, to), prevOf(req, from, to), req.maxFileBytes, flag);
         }
         req.onBatch(from, res);
         done += to - from;

@@ -385,6 +385,9 @@ export class ContextIndex {
       count: n,
       // Built per batch as it is sent: no list of every path while a large context is hashed.
       rel: (k) => this.t.pathOf(todo[k]!),
+      // The paths go to the workers as bytes written from the names: no path string per file on this thread.
+      relBytes: (k) => this.t.pathBytes(todo[k]!),
+      writeRel: (k, out, at) => this.t.writePath(todo[k]!, out, at),
       prev: (k, into, at) => {
         // Only a digest that may still be valid is worth an lstat first; else hash outright (fstat gives the stat).
         const i = todo[k]!;

@@ -36,6 +36,8 @@ before(() => {
   put('mb/exact.bin', Buffer.alloc(1 << 20, 7));
   put('mb/over.bin', Buffer.alloc((1 << 20) + 1, 9));
   put('mb/three.bin', Buffer.from(Array.from({ length: 3 * (1 << 20) + 12345 }, (_, i) => i % 251)));
+  // Paths go to the workers as UTF-8 bytes: multi-byte and 4-byte characters and a space must come back intact.
+  put('mb/ünï 日本 😀.txt', Buffer.from('unicode\n'));
   for (let i = 0; i < 300; i++) put(`many/d${i % 7}/f${i}.txt`, Buffer.from(`file ${i}\n`.repeat(i % 13)));
   symlinkSync('small.txt', path.join(dir, 'link'));
 });
@@ -107,6 +109,7 @@ describe('context hashing in worker threads', () => {
     // The manifest's keys are the content digests of the files.
     assert.equal(a.files!['small.txt'], `file:644:${sha(files['small.txt']!)}`);
     assert.equal(a.files!['link'], 'symlink:777:small.txt');
+    assert.equal(a.files!['mb/ünï 日本 😀.txt'], `file:644:${sha(files['mb/ünï 日本 😀.txt']!)}`);
     // In-process: the same hashing code on this thread, fed through a ContextFs that does not use the pool.
     const fs = nodeContextFs(dir);
     const inProc = new ContextIndex({ ...fs, hashFiles: async (req) => hashFilesInProcess(dir, req) });
