@@ -57,15 +57,10 @@ const rulesOf = (p: PublishDiagnosticsParams) => p.diagnostics.map((d) => String
 
 /** The first publishDiagnostics for `uri` received from now on (already collected ones ignored) that satisfies `ok`. */
 async function publishedSuch(s: LspSession, uri: string, ok: (p: PublishDiagnosticsParams) => boolean, timeoutMs = 10_000): Promise<PublishDiagnosticsParams> {
-  const from = s.diagnostics.length;
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const found = s.diagnostics.slice(from).find((p) => p.uri === uri && ok(p));
-    if (found) return found;
-    if (Date.now() > deadline) {
-      throw new Error(`no matching diagnostics for ${uri}; last: ${JSON.stringify(s.diagnostics.filter((p) => p.uri === uri).map(rulesOf).at(-1))}`);
-    }
-    await sleep(20);
+  try {
+    return await s.waitForPublished(uri, ok, timeoutMs, s.diagnostics.length);
+  } catch (e) {
+    throw new Error(`${(e as Error).message}; last: ${JSON.stringify(s.diagnostics.filter((p) => p.uri === uri).map(rulesOf).at(-1))}`);
   }
 }
 

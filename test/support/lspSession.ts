@@ -62,16 +62,24 @@ export class LspSession {
   }
 
   /** Resolves with the first publishDiagnostics for `uri` (at `version`, when given) received from now on or already. */
-  async waitForDiagnostics(uri: string, version?: number, timeoutMs = 5000): Promise<PublishDiagnosticsParams> {
+  waitForDiagnostics(uri: string, version?: number, timeoutMs = 5000): Promise<PublishDiagnosticsParams> {
+    return this.waitForPublished(uri, (d) => version === undefined || d.version === version, timeoutMs, 0, `v${version}`);
+  }
+
+  /**
+   * The first publishDiagnostics for `uri` that satisfies `ok`, among those received from index `from` of
+   * `diagnostics` on (pass `diagnostics.length` to ignore the ones already collected). `what` names `ok` in errors.
+   */
+  async waitForPublished(uri: string, ok: (p: PublishDiagnosticsParams) => boolean, timeoutMs = 5000, from = 0, what = 'matching'): Promise<PublishDiagnosticsParams> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const found = this.diagnostics.find((d) => d.uri === uri && (version === undefined || d.version === version));
+      const found = this.diagnostics.slice(from).find((d) => d.uri === uri && ok(d));
       if (found) return found;
       if (this.exited !== undefined) {
-        throw new Error(`the server exited (code ${this.exited}) before diagnostics for ${uri} v${version}; stderr: ${this.stderr.slice(-2000) || '(empty)'}`);
+        throw new Error(`the server exited (code ${this.exited}) before diagnostics for ${uri} ${what}; stderr: ${this.stderr.slice(-2000) || '(empty)'}`);
       }
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`no diagnostics for ${uri} v${version} within ${timeoutMs} ms`);
+      if (left <= 0) throw new Error(`no diagnostics for ${uri} ${what} within ${timeoutMs} ms`);
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, left);
         this.waiters.push(() => { clearTimeout(t); resolve(); });

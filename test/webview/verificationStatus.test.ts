@@ -6,7 +6,8 @@ import { after, before, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import type { Browser } from 'playwright-core';
-import type { ArchiveInfo } from '../../server/src/image/imageModel';
+import type { ArchiveInfo, ImageInfo, LayerInfo, VerificationState } from '../../server/src/image/imageModel';
+import { verificationText } from '../../webview/src/explorerApp';
 import { dockerSaveLegacy, makeTar, tempDir, type ImageSpec } from '../server/image/imageFixtures';
 import { launchBrowser, openExplorerPage, settle, type ExplorerPage } from './support/explorerPage';
 
@@ -63,5 +64,25 @@ describe('layer explorer: verification status', () => {
     assert.match(s.text, /layer 1: diffId mismatch: the config says sha256:[0-9a-f]{64}, the uncompressed tar hashes to sha256:[0-9a-f]{64}$/);
     assert.equal(s.error, true);
     assert.ok((await x.page.$$('.tree .row')).length > 0, 'tree rows still shown');
+  });
+});
+
+describe('verificationText (the states the archives above do not reach)', () => {
+  const image = (...layers: [VerificationState, string?][]): ImageInfo =>
+    ({ layers: layers.map(([verification, error], index) => ({ index, verification, error: error ?? null }) as unknown as LayerInfo) }) as ImageInfo;
+
+  it('no image, or verification skipped (--no-verify, foreign layers): nothing shown', () => {
+    assert.equal(verificationText(null), null);
+    assert.equal(verificationText(image(['skipped'], ['skipped'])), null);
+  });
+
+  it('"verifying…" while any layer is pending; "verified" once the rest settle, skipped layers aside', () => {
+    assert.deepEqual(verificationText(image(['verified'], ['pending'])), { text: 'verifying…', bad: false });
+    assert.deepEqual(verificationText(image(['skipped'], ['verified'])), { text: 'verified', bad: false });
+  });
+
+  it('a layer that could not be hashed is an error naming it, even while others are pending', () => {
+    assert.deepEqual(verificationText(image(['pending'], ['error', 'unexpected end of file'])), { text: 'layer 1 not verified: unexpected end of file', bad: true });
+    assert.deepEqual(verificationText(image(['verified'], ['mismatch'])), { text: 'layer 1: digest mismatch', bad: true });
   });
 });

@@ -38,11 +38,11 @@ export async function computeBuildInputs(o: ComputeOptions): Promise<BuildInputs
   const stageLast: (number | null)[] = [];
   const baseDigests = new Map<string, string | null>();
   // Everything any step selects is hashed in one request first, so the workers share the whole job.
-  const selections = ev.steps.map(contextSources).filter((x): x is string[] => x !== null);
-  await o.index.prepare(selections, o.signal);
+  const stepSources = ev.steps.map(contextSources);
+  await o.index.prepare(stepSources.filter((x): x is string[] => x !== null), o.signal);
   const manifest: Record<string, string> | undefined = o.manifest ? {} : undefined;
 
-  for (const e of ev.steps) {
+  for (const [n, e] of ev.steps.entries()) {
     o.signal?.throwIfAborted();
     const i = steps.length;
     const detail = toDetail(e);
@@ -118,7 +118,7 @@ export async function computeBuildInputs(o: ComputeOptions): Promise<BuildInputs
         extra = `url:${remote.map((r) => `${r.url}\0${r.digest}`).join('\n')}`;
       }
     } else {
-      const sources = contextSources(e);
+      const sources = stepSources[n];
       if (sources) {
         const sel = await o.index.digestSelection(sources, o.signal);
         if (sel.missing.length && !step.problem) step.problem = `${sel.missing.join(', ')}: not found in the build context (the build would fail)`;
@@ -164,7 +164,7 @@ async function remoteInputs(e: EvaluatedInstruction, o: ComputeOptions): Promise
   if (!o.resolveRemote) return `${recheck}; enable checking remote sources (setting strata.prediction.checkRemoteSources, or strata predict --check-remote) to compare the content`;
   const sources = e.sources ?? [];
   if (!sources.every(isHttpSource)) {
-    return sources.some((s) => !remoteSource({ ...e, sources: [s] }))
+    return sources.some((s) => !isRemoteText(s))
       ? `${recheck}; an ADD mixing remote and context sources is not predicted`
       : `ADD ${first}: git sources are re-checked on every build and not fetched for predictions`;
   }
@@ -177,8 +177,13 @@ async function remoteInputs(e: EvaluatedInstruction, o: ComputeOptions): Promise
   return out;
 }
 
+/** A source BuildKit fetches instead of reading the context: an http(s) URL or a git source. */
+function isRemoteText(s: string): boolean {
+  return /^(https?:\/\/|git@)/.test(s) || s.endsWith('.git');
+}
+
 function remoteSource(e: EvaluatedInstruction): string | undefined {
-  return e.sources?.find((s) => /^(https?:\/\/|git@)/.test(s) || s.endsWith('.git'));
+  return e.sources?.find(isRemoteText);
 }
 
 /** The context could not be walked: every build step is `unknown` with that reason (not "file not found"). */

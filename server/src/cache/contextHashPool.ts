@@ -36,17 +36,13 @@ export interface HashRequest {
   /** Number of files. */
   count: number;
   /**
-   * Context-relative slash path of regular file k. Asked for when k's batch is sent, so no list of every path is
-   * held while a large context is hashed.
+   * File k's context-relative slash path as UTF-8: its byte length, and writing it at `out[at]` (returns the end).
+   * Asked for when k's batch is sent, so no list of every path is held while a large context is hashed, and the
+   * batch goes to the workers as one byte array without a path string per file on this thread (the strings were the
+   * young generation's growth while a large context was hashed).
    */
-  rel(k: number): string;
-  /**
-   * File k's path as UTF-8: its byte length, and writing it at `out[at]` (returns the end). When given, batches go to
-   * the workers as one byte array without a path string per file on this thread (the strings were the young
-   * generation's growth while a large context was hashed); else the bytes are encoded from `rel`.
-   */
-  relBytes?(k: number): number;
-  writeRel?(k: number, out: Uint8Array, at: number): number;
+  relBytes(k: number): number;
+  writeRel(k: number, out: Uint8Array, at: number): number;
   /**
    * Writes file k's cached stat (STAT_SLOTS numbers) at `into[at]` and returns true when there is one: a file whose
    * lstat is identical is not read. Absent or false: hashed outright.
@@ -82,49 +78,53 @@ const IDLE_MS = 5000;
 let inProcess: HashOne | null = null;
 const hashInProcess = (): HashOne => (inProcess ??= makeFileHasher({ fs, crypto }));
 
+/**
+ * Hashes one batch's files into `status`/`stats`/`digests` (sized for the batch), errnos into `errors`. Shared by the
+ * workers and the calling thread; the workers get it from its source text, so it stays self-contained (literal
+ * numbers: 5 = STAT_SLOTS and HashStatus.cancelled, 2 = HashStatus.error; no module-level names).
+ */
+function hashBatch(
+  hash: HashOne, job: Pick<Job, 'base' | 'paths' | 'prev' | 'maxBytes'>, flag: Int32Array,
+  status: Uint8Array, stats: Float64Array, digests: Uint8Array, errors: [number, string][],
+): void {
+  const ends = job.paths.ends;
+  const bytes = Buffer.from(job.paths.bytes.buffer, job.paths.bytes.byteOffset, job.paths.bytes.byteLength);
+  const cancelled = () => Atomics.load(flag, 0) !== 0;
+  for (let i = 0; i < ends.length; i++) {
+    if (cancelled()) { status.fill(5, i); break; }
+    const prev = job.prev && !Number.isNaN(job.prev[i * 5]) ? job.prev : null;
+    const r = hash(job.base + '/' + bytes.toString('utf8', i > 0 ? ends[i - 1]! : 0, ends[i]!), prev, i * 5, job.maxBytes, cancelled, stats, i, digests);
+    if (typeof r === 'string') { status[i] = 2; errors.push([i, r]); } else status[i] = r;
+  }
+}
+
 /** Hashes one batch on the calling thread (small refreshes; fallback when workers are unavailable). */
 function runInline(base: string, paths: Paths, prev: Float64Array | null, maxBytes: number, flag: Int32Array): HashResults {
-  const hash = hashInProcess();
-  const n = paths.ends.length;
-  const into = new HashResults(n);
-  const cancelled = () => Atomics.load(flag, 0) !== 0;
-  const bytes = Buffer.from(paths.bytes.buffer, paths.bytes.byteOffset, paths.bytes.byteLength);
-  for (let i = 0; i < n; i++) {
-    if (cancelled()) break;
-    const usePrev = prev && !Number.isNaN(prev[i * STAT_SLOTS]) ? prev : null;
-    const r = hash(`${base}/${bytes.toString('utf8', i > 0 ? paths.ends[i - 1]! : 0, paths.ends[i]!)}`, usePrev, i * STAT_SLOTS, maxBytes, cancelled, into.stats, i, into.digests);
-    if (typeof r === 'string') { into.status[i] = HashStatus.error; into.errors.set(i, r); } else into.status[i] = r;
-  }
+  const into = new HashResults(paths.ends.length);
+  const errors: [number, string][] = [];
+  hashBatch(hashInProcess(), { base, paths, prev, maxBytes }, flag, into.status, into.stats, into.digests, errors);
+  for (const [i, e] of errors) into.errors.set(i, e);
   return into;
 }
 
-/** The worker's body, started from its source text together with makeFileHasher's. Self-contained. */
-function workerMain(makeHasher: typeof makeFileHasher): void {
+/** The worker's body, started from its source text together with makeFileHasher's and hashBatch's. Self-contained. */
+function workerMain(makeHasher: typeof makeFileHasher, runBatch: typeof hashBatch): void {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const wt = require('node:worker_threads') as typeof import('node:worker_threads');
   const hash = makeHasher({ fs: require('node:fs'), crypto: require('node:crypto') });
   wt.parentPort!.on('message', (job: Job) => {
     const n = job.paths.ends.length;
-    const ends = job.paths.ends;
-    const bytes = Buffer.from(job.paths.bytes.buffer, job.paths.bytes.byteOffset, job.paths.bytes.byteLength);
-    const flag = new Int32Array(job.flag);
-    const cancelled = () => Atomics.load(flag, 0) !== 0;
     const status = new Uint8Array(n);
     const stats = new Float64Array(n * 5);
     const digests = new Uint8Array(n * 32);
     const errors: [number, string][] = [];
-    for (let i = 0; i < n; i++) {
-      if (cancelled()) { status.fill(5, i); break; }
-      const prev = job.prev && !Number.isNaN(job.prev[i * 5]) ? job.prev : null;
-      const r = hash(job.base + '/' + bytes.toString('utf8', i > 0 ? ends[i - 1]! : 0, ends[i]!), prev, i * 5, job.maxBytes, cancelled, stats, i, digests);
-      if (typeof r === 'string') { status[i] = 2; errors.push([i, r]); } else status[i] = r;
-    }
+    runBatch(hash, job, new Int32Array(job.flag), status, stats, digests, errors);
     const reply: Reply = { id: job.id, status, stats, digests, errors };
     wt.parentPort!.postMessage(reply, [status.buffer, stats.buffer, digests.buffer]);
   });
 }
 
-const WORKER_SOURCE = `var __name = (f) => f;\n(${workerMain.toString()})(${makeFileHasher.toString()});`;
+const WORKER_SOURCE = `var __name = (f) => f;\n(${workerMain.toString()})(${makeFileHasher.toString()}, ${hashBatch.toString()});`;
 
 /**
  * A worker's garbage is a few small objects per file (a Stats, a path, a digest Buffer) and nothing survives a file:
@@ -212,11 +212,13 @@ class ContextHashPool {
 }
 
 /** A request for a list of paths whose results are gathered into one HashResults (tests). */
-export function listRequest(rels: readonly string[], opts: Omit<HashRequest, 'count' | 'rel' | 'onBatch' | 'prev'> & { prev?: Float64Array }): { req: HashRequest; out: HashResults } {
+export function listRequest(rels: readonly string[], opts: Omit<HashRequest, 'count' | 'relBytes' | 'writeRel' | 'onBatch' | 'prev'> & { prev?: Float64Array }): { req: HashRequest; out: HashResults } {
   const out = new HashResults(rels.length);
   const { prev, ...rest } = opts;
   const req: HashRequest = {
-    ...rest, count: rels.length, rel: (k) => rels[k]!,
+    ...rest, count: rels.length,
+    relBytes: (k) => Buffer.byteLength(rels[k]!, 'utf8'),
+    writeRel: (k, into, at) => at + Buffer.from(into.buffer, into.byteOffset, into.byteLength).write(rels[k]!, at, 'utf8'),
     ...(prev ? { prev: (k, into, at) => { into.set(prev.subarray(k * STAT_SLOTS, (k + 1) * STAT_SLOTS), at); return !Number.isNaN(prev[k * STAT_SLOTS]); } } : {}),
     onBatch: (from, res) => {
       out.status.set(res.status, from);
@@ -247,21 +249,12 @@ export function hashFilesInProcess(base: string, req: HashRequest): void {
 /** The paths of files [from, to) as UTF-8 bytes, built when their batch is sent. */
 function pathsOf(req: HashRequest, from: number, to: number): Paths {
   const ends = new Uint32Array(to - from);
-  if (req.writeRel && req.relBytes) {
-    let total = 0;
-    for (let k = from; k < to; k++) total += req.relBytes(k);
-    const bytes = new Uint8Array(total);
-    let at = 0;
-    for (let k = from; k < to; k++) ends[k - from] = at = req.writeRel(k, bytes, at);
-    return { bytes, ends };
-  }
-  const rels = Array.from({ length: to - from }, (_, k) => req.rel(from + k));
+  let total = 0;
+  for (let k = from; k < to; k++) total += req.relBytes(k);
+  // Its own ArrayBuffer (not Buffer's shared pool), since it is transferred.
+  const bytes = new Uint8Array(total);
   let at = 0;
-  rels.forEach((r, k) => { ends[k] = at += Buffer.byteLength(r, 'utf8'); });
-  // Its own ArrayBuffer (not Buffer.from's shared pool), since it is transferred.
-  const bytes = new Uint8Array(at);
-  const view = Buffer.from(bytes.buffer);
-  rels.forEach((r, k) => view.write(r, k > 0 ? ends[k - 1]! : 0, 'utf8'));
+  for (let k = from; k < to; k++) ends[k - from] = at = req.writeRel(k, bytes, at);
   return { bytes, ends };
 }
 

@@ -383,9 +383,8 @@ export class ContextIndex {
     const slow: Promise<void>[] = [];
     await this.fs.hashFiles({
       count: n,
-      // Built per batch as it is sent: no list of every path while a large context is hashed.
-      rel: (k) => this.t.pathOf(todo[k]!),
-      // The paths go to the workers as bytes written from the names: no path string per file on this thread.
+      // Built per batch as it is sent, as bytes written from the names: no list of every path while a large context
+      // is hashed, and no path string per file on this thread.
       relBytes: (k) => this.t.pathBytes(todo[k]!),
       writeRel: (k, out, at) => this.t.writePath(todo[k]!, out, at),
       prev: (k, into, at) => {

@@ -1,4 +1,5 @@
 import { DIGEST_BYTES } from './fileHasher';
+import { fnv1aString } from '../util/fnv1a';
 
 /**
  * The context index's entries as columns, about 100 bytes per entry with no JS object or string per entry:
@@ -10,14 +11,7 @@ import { DIGEST_BYTES } from './fileHasher';
  * new table. Parents always have smaller numbers than their children (the walk is breadth-first and a watcher's new
  * file is only added under a directory already in the table).
  */
-export const GONE = 0x80;
-
-/** FNV-1a over UTF-16 code units: cheap, and only needs to spread paths over the lookup table. */
-function pathHash(s: string): number {
-  let h = 0x811c9dc5;
-  for (let k = 0; k < s.length; k++) h = Math.imul(h ^ s.charCodeAt(k), 0x01000193);
-  return h | 0;
-}
+const GONE = 0x80;
 
 export class EntryTable {
   /** Entries ever added (ids 0 … count-1, removed ones included). */
@@ -61,7 +55,7 @@ export class EntryTable {
     this.nameAt[i] = this.namesUsed;
     this.nameLen[i] = len;
     this.namesUsed += len;
-    this.hash[i] = pathHash(rel);
+    this.hash[i] = fnv1aString(rel);
     this.type[i] = type;
     this.flags[i] = 0;
     this.live++;
@@ -88,7 +82,7 @@ export class EntryTable {
   /** Entry number of a live path, or -1. */
   lookup(rel: string): number {
     if (this.slots.length === 0) return -1;
-    const h = pathHash(rel);
+    const h = fnv1aString(rel);
     const mask = this.slots.length - 1;
     for (let k = h & mask; ; k = (k + 1) & mask) {
       const s = this.slots[k]!;

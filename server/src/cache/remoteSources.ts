@@ -24,8 +24,8 @@ export interface HttpResolverOptions {
   fetch?: typeof fetch;
 }
 
-export const REMOTE_TIMEOUT_MS = 15_000;
-export const REMOTE_MAX_BYTES = 512 * 1024 * 1024;
+const REMOTE_TIMEOUT_MS = 15_000;
+const REMOTE_MAX_BYTES = 512 * 1024 * 1024;
 
 /** An http(s) URL BuildKit downloads; git sources (`git@…`, `….git`) are not fetched here. */
 export function isHttpSource(src: string): boolean {

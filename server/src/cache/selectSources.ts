@@ -99,7 +99,7 @@ export function selectInTree(tree: EntryTree, sources: readonly string[]): { pos
 }
 
 /** [lo, hi) of the sorted positions strictly below `dir`. */
-export function subtreeRange(sorted: readonly string[], dir: string): [number, number] {
+function subtreeRange(sorted: readonly string[], dir: string): [number, number] {
   // '0' is the character after '/': everything starting with `dir/` sorts in [dir/, dir0).
   return [lowerBound(sorted, dir + '/'), lowerBound(sorted, dir + '0')];
 }

@@ -31,24 +31,24 @@ import { Argument } from 'dockerfile-ast/lib/argument';
 const GUARDED = Symbol.for('strata.getHeredocsGuarded');
 const MEMOISED = Symbol.for('strata.getRawArgumentsMemoised');
 
-/** The dockerfile-ast classes the shims patch: this process's copy by default (tests pass a separately loaded one). */
-export interface AstModules {
+/**
+ * The dockerfile-ast classes the guards patch: this process's copy, or a separately loaded one (the differential test
+ * guards its unpatched copy, test/support/pristineAst.ts, so that it compares only the memos and validator shortcuts).
+ */
+export interface GuardedAstModules {
   Instruction: typeof Instruction;
   DockerfileImpl: typeof DockerfileImpl;
   ImageTemplate: typeof ImageTemplate;
-  Argument: typeof Argument;
-  DockerfileParser: typeof DockerfileParser;
 }
-const OWN: AstModules = { Instruction, DockerfileImpl, ImageTemplate, Argument, DockerfileParser };
 
 export function installAstShims(): void {
-  installAstGuards(OWN);
-  memoiseRawArguments(OWN);
-  memoiseParse(OWN);
+  installAstGuards({ Instruction, DockerfileImpl, ImageTemplate });
+  memoiseRawArguments();
+  memoiseParse();
 }
 
 /** Shims 2 and 3: the crash and recursion guards, which change results only where the library would throw. */
-export function installAstGuards({ Instruction, DockerfileImpl, ImageTemplate }: AstModules): void {
+export function installAstGuards({ Instruction, DockerfileImpl, ImageTemplate }: GuardedAstModules): void {
   const proto = Instruction.prototype as unknown as Record<string | symbol, unknown>;
   if (proto[GUARDED]) return;
   const original = proto.getHeredocs as (this: Instruction) => unknown[];
@@ -98,7 +98,7 @@ type RawArgument = { value: string; sl: number; sc: number; el: number; ec: numb
  * have built. The differential test (test/server/rules/syntaxValidationStock.test.ts) compares the validation with
  * an unpatched copy of dockerfile-ast and dockerfile-utils over the corpus and fuzzed inputs.
  */
-export function memoiseRawArguments({ Instruction, Argument }: AstModules): void {
+function memoiseRawArguments(): void {
   const proto = Instruction.prototype as unknown as Record<string | symbol, unknown>;
   if (proto[MEMOISED]) return;
   const original = proto.getRawArguments as (this: Instruction) => Argument[];
@@ -125,7 +125,7 @@ export function memoiseRawArguments({ Instruction, Argument }: AstModules): void
 }
 
 /** Shim 1: `DockerfileParser.parse` remembers its last text and result. */
-function memoiseParse({ DockerfileParser }: AstModules): void {
+function memoiseParse(): void {
   const parser = DockerfileParser as unknown as { parse: (text: string) => unknown; [MEMOISED]?: boolean };
   if (parser[MEMOISED]) return;
   parser[MEMOISED] = true;

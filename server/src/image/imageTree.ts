@@ -12,6 +12,7 @@ import { GrowFloat64, GrowInt32, GrowUint16, GrowUint32, GrowUint8 } from './gro
 import { ImageReadError } from './imageReadError';
 import type { EntryType, Xattr } from './imageModel';
 import { decodeName, splitEntryPath } from './pathNames';
+import { FNV_OFFSET, FNV_PRIME, fnv1aString } from '../util/fnv1a';
 import type { TarHeader, TarXattr } from './tarParser';
 
 export const T_FILE = 0;
@@ -35,16 +36,6 @@ const TYPE_CODES: Record<string, number> = {
 
 function childHash(parent: number, seg: number): number {
   return (Math.imul(parent, 0x9e3779b1) ^ Math.imul(seg + 0x7f4a7c15, 0x85ebca77)) >>> 7;
-}
-
-const FNV_OFFSET = 0x811c9dc5 | 0;
-const FNV_PRIME = 0x01000193;
-
-/** FNV-1a over UTF-16 code units: for an ASCII name, the same value as over its bytes (see `segIdAscii`). */
-function stringHash(s: string): number {
-  let h = FNV_OFFSET;
-  for (let k = 0; k < s.length; k++) h = Math.imul(h ^ s.charCodeAt(k), FNV_PRIME);
-  return h;
 }
 
 function sameAscii(name: string, b: Uint8Array, s: number, e: number): boolean {
@@ -205,7 +196,7 @@ export class ImageTree {
   private segId(name: string, create: boolean): number {
     const slots = this.segSlots;
     const mask = slots.length - 1;
-    const h = stringHash(name);
+    const h = fnv1aString(name);
     let i = h & mask;
     for (let id = slots[i]!; id >= 0; id = slots[i]!) {
       if (this.segNames[id] === name) return id;

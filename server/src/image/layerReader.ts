@@ -36,6 +36,11 @@ export interface ExpansionBudget {
   max: number;
 }
 
+/** The error for a layer that takes the image past its expansion budget. */
+function limitError(what: string, budget: ExpansionBudget): ImageReadError {
+  return new ImageReadError(what, `expands past the ${budget.max}-byte limit for the image (decompression bomb?; raise it with --max-bytes)`);
+}
+
 export function detectCompression(head: Uint8Array): LayerCompression | 'bzip2' | 'xz' {
   if (head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
   if (head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd) return 'zstd';
@@ -191,13 +196,26 @@ function digestParts(d: string | null): [string | undefined, string | undefined]
   return i < 0 ? [undefined, undefined] : [d.slice(0, i), d.slice(i + 1)];
 }
 
-/** Compares a layer's hashes with its descriptor digest and diffId; null when both match. */
-function digestProblem(plan: LayerPlan, blobHex: string | null, diffHex: string | null): string | null {
+/** Compares a layer's hashes (null: not hashed) with its descriptor digest and diffId. */
+function digestOutcome(plan: LayerPlan, blobHex: string | null, diffHex: string | null): VerifyOutcome {
   const [blobAlg, blobWant] = digestParts(plan.blobDigest);
   const [diffAlg, diffWant] = digestParts(plan.diffId);
-  if (blobHex !== null && blobHex !== blobWant) return `blob digest mismatch: the archive says ${plan.blobDigest}, the content hashes to ${blobAlg}:${blobHex}`;
-  if (diffHex !== null && diffHex !== diffWant) return `diffId mismatch: the config says ${plan.diffId}, the uncompressed tar hashes to ${diffAlg}:${diffHex}`;
-  return null;
+  if (blobHex !== null && blobHex !== blobWant) return { state: 'mismatch', why: `blob digest mismatch: the archive says ${plan.blobDigest}, the content hashes to ${blobAlg}:${blobHex}` };
+  if (diffHex !== null && diffHex !== diffWant) return { state: 'mismatch', why: `diffId mismatch: the config says ${plan.diffId}, the uncompressed tar hashes to ${diffAlg}:${diffHex}` };
+  return { state: 'verified' };
+}
+
+/**
+ * A digest check that never rejects (verification is per-layer state, see VerifyOutcome): a hashing failure is an
+ * 'error' outcome, 'cancelled' when `signal` was aborted.
+ */
+function settled(check: () => Promise<VerifyOutcome>, signal?: AbortSignal): Promise<VerifyOutcome> {
+  return check().catch((e: unknown) => ({ state: 'error', why: signal?.aborted ? 'cancelled' : `could not hash the layer (${(e as Error).message})` }));
+}
+
+/** A hashed blob range that came back short. */
+function truncatedBlob(read: number, size: number): VerifyOutcome {
+  return { state: 'error', why: `truncated archive (layer blob is cut short: ${read} of ${size} bytes)` };
 }
 
 /**
@@ -218,16 +236,13 @@ export async function seekableLayer(src: ArchiveSource, plan: LayerPlan): Promis
  * Verifies an uncompressed layer by hashing its file range once (its sha256 is both the blob digest and the
  * diffId) on a worker thread: 1 MiB reads straight from the file, no copies to or from this thread.
  */
-export async function verifySeekableLayer(loc: SeekableLayer, plan: LayerPlan, signal?: AbortSignal): Promise<VerifyOutcome> {
+export function verifySeekableLayer(loc: SeekableLayer, plan: LayerPlan, signal?: AbortSignal): Promise<VerifyOutcome> {
   const [diffAlg] = digestParts(plan.diffId);
-  try {
+  return settled(async () => {
     const { hex, read } = await hashFileRange(loc.file, loc.offset, loc.size, diffAlg ?? 'sha256', signal, true);
-    if (read < loc.size) return { state: 'error', why: `truncated archive (layer blob is cut short: ${read} of ${loc.size} bytes)` };
-    const problem = digestProblem(plan, plan.blobDigest ? hex : null, hex);
-    return problem ? { state: 'mismatch', why: problem } : { state: 'verified' };
-  } catch (e) {
-    return { state: 'error', why: signal?.aborted ? 'cancelled' : `could not hash the layer (${(e as Error).message})` };
-  }
+    if (read < loc.size) return truncatedBlob(read, loc.size);
+    return digestOutcome(plan, plan.blobDigest ? hex : null, hex);
+  }, signal);
 }
 
 export interface LayerReadOptions {
@@ -292,7 +307,7 @@ async function readUncompressedBySeeking(
   const parser = new TarParser(sink, what, true);
   opts.budget.used += loc.size;
   if (opts.budget.used > opts.budget.max) {
-    throw new ImageReadError(what, `expands past the ${opts.budget.max}-byte limit for the image (decompression bomb?; raise it with --max-bytes)`);
+    throw limitError(what, opts.budget);
   }
   // Synchronous preads: thousands of small reads through libuv's pool cost more in latency than the reads
   // themselves; the loop yields to the event loop every few hundred reads so a server stays responsive.
@@ -332,9 +347,7 @@ async function workerLayerError(e: unknown, loc: { file: string; offset: number 
   if (e instanceof ImageReadError) return e;
   const err = e as Error & { why?: string };
   if (opts.signal?.aborted || err.message === 'cancelled') return new ImageReadError(what, 'cancelled');
-  if (err.why === 'expands past the limit for the image (decompression bomb?; raise it with --max-bytes)') {
-    return new ImageReadError(what, `expands past the ${opts.budget.max}-byte limit for the image (decompression bomb?; raise it with --max-bytes)`);
-  }
+  if (err.message === 'limit') return limitError(what, opts.budget); // the worker's marker (imageWorker.ts, LIMIT_WHY)
   if (err.why) return new ImageReadError(what, err.why);
   const kind = detectCompression(await readHead(loc.file, loc.offset, 8));
   return new ImageReadError(what, `${kind === 'zstd' ? 'corrupt zstd data' : 'corrupt gzip data'} (${err.message})`);
@@ -379,16 +392,11 @@ async function readZstdInWorker(
   opts.onBytes?.(loc.size);
   let verification: Promise<VerifyOutcome> | null = null;
   if (opts.verify) {
-    verification = (async (): Promise<VerifyOutcome> => {
-      try {
-        const blob = blobHashing ? await blobHashing : null;
-        if (blob && blob.read < loc.size) return { state: 'error', why: `truncated archive (layer blob is cut short: ${blob.read} of ${loc.size} bytes)` };
-        const problem = digestProblem(plan, blob?.hex ?? null, r.diffHex);
-        return problem ? { state: 'mismatch', why: problem } : { state: 'verified' };
-      } catch (e) {
-        return { state: 'error', why: opts.signal?.aborted ? 'cancelled' : `could not hash the layer (${(e as Error).message})` };
-      }
-    })();
+    verification = settled(async () => {
+      const blob = blobHashing ? await blobHashing : null;
+      if (blob && blob.read < loc.size) return truncatedBlob(blob.read, loc.size);
+      return digestOutcome(plan, blob?.hex ?? null, r.diffHex);
+    }, opts.signal);
   }
   return { compression: 'zstd', uncompressedSize: r.uncompressed, entries: r.entries, verification };
 }
@@ -413,9 +421,8 @@ async function readCompressedInWorker(
   }
   opts.budget.used += r.uncompressed;
   opts.onBytes?.(loc.size);
-  const problem = digestProblem(plan, r.blobHex, r.diffHex);
-  const verification: VerifyOutcome | null = opts.verify ? (problem ? { state: 'mismatch', why: problem } : { state: 'verified' }) : null;
-  return { compression: r.compression, uncompressedSize: r.uncompressed, entries: r.entries, verification: verification && Promise.resolve(verification) };
+  const verification = opts.verify ? Promise.resolve(digestOutcome(plan, r.blobHex, r.diffHex)) : null;
+  return { compression: r.compression, uncompressedSize: r.uncompressed, entries: r.entries, verification };
 }
 
 /** How messages name a layer: `layer 2 (sha256:0123456789ab)`. */
@@ -479,7 +486,7 @@ export async function readLayer(src: ArchiveSource, plan: LayerPlan, index: numb
       uncompressed += chunk.length;
       opts.budget.used += chunk.length;
       if (opts.budget.used > opts.budget.max) {
-        throw new ImageReadError(what, `expands past the ${opts.budget.max}-byte limit for the image (decompression bomb?; raise it with --max-bytes)`);
+        throw limitError(what, opts.budget);
       }
       diffHash?.update(chunk);
       diffRemote?.update(chunk);
@@ -503,16 +510,11 @@ export async function readLayer(src: ArchiveSource, plan: LayerPlan, index: numb
   let verification: Promise<VerifyOutcome> | null = null;
   if (opts.verify) {
     // Both hashes are over bytes already streamed: settled now (or as soon as the worker answers).
-    verification = (async (): Promise<VerifyOutcome> => {
-      try {
-        const diffGot = diffHash ? diffHash.digest('hex') : diffRemote ? await diffRemote.digest() : null;
-        const blobGot = blobHash ? blobHash.digest('hex') : blobHashing ? (await blobHashing).hex : null;
-        const problem = digestProblem(plan, blobGot, diffGot);
-        return problem ? { state: 'mismatch', why: problem } : { state: 'verified' };
-      } catch (e) {
-        return { state: 'error', why: `could not hash the layer (${(e as Error).message})` };
-      }
-    })();
+    verification = settled(async () => {
+      const diffGot = diffHash ? diffHash.digest('hex') : diffRemote ? await diffRemote.digest() : null;
+      const blobGot = blobHash ? blobHash.digest('hex') : blobHashing ? (await blobHashing).hex : null;
+      return digestOutcome(plan, blobGot, diffGot);
+    });
   }
   return { compression, uncompressedSize: uncompressed, entries, verification };
 }

@@ -33,7 +33,7 @@ interface ForgetMessage {
 }
 
 /** How many documents keep an incremental cache in the worker (least recently checked dropped first). */
-export const MAX_CACHED_DOCUMENTS = 32;
+const MAX_CACHED_DOCUMENTS = 32;
 
 export interface DiagnosticsResult {
   diagnostics: StrataDiagnostic[];

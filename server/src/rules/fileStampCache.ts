@@ -4,9 +4,7 @@
  * far cheaper than reading and re-parsing it. A change to a file is seen on the very next read, as without the cache.
  */
 import { readFileSync, statSync, promises as fsp } from 'node:fs';
-import * as path from 'node:path';
 import { MAX_CONTEXT_FILE_BYTES } from './fsContextReader';
-import type { ContextReader } from './ruleContext';
 
 export interface FileStat { size: number; mtimeMs: number; ctimeMs: number; ino: number; isFile(): boolean }
 
@@ -87,11 +85,6 @@ export class FileStampCache {
     if (this.entries.size >= MAX_ENTRIES) this.entries.clear();
     this.entries.set(file, { stamp: stampOf(st), text, readAt });
     return text;
-  }
-
-  /** A `ContextReader` over a folder, for the fixed config-file names (plain names, no `..`). */
-  reader(dir: string): ContextReader {
-    return { readFile: (name) => this.read(path.join(dir, name)) };
   }
 }
 

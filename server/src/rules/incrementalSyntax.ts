@@ -63,6 +63,7 @@ const ValidatorClass = Validator as unknown as { new (settings: unknown): Valida
 /** What the whole-file checks need to know about one instruction, lines relative to the item's first line. */
 interface InstructionFacts {
   keyword: string;
+  /** `keyword === 'FROM'`: dockerfile-ast makes a From for exactly that keyword (Parser.createInstruction). */
   isFrom: boolean;
   isArg: boolean;
   isCmd: boolean;
@@ -285,7 +286,7 @@ export class IncrementalSyntaxValidator {
       const end = c === '#' ? parser.processComment(dockerfile, i) : parser.processInstruction(dockerfile, c, i);
       const endLine = document.positionAt(end).line;
       // A slice would keep this version's whole text alive for as long as the item is reused: copy it.
-      const itemText = copyString(text.slice(document.offsetAt({ line: startLine, character: 0 }), document.offsetAt({ line: endLine + 1, character: 0 })));
+      const itemText = copyString(text.slice(lineStart, document.offsetAt({ line: endLine + 1, character: 0 })));
       let textId = this.textIds.get(itemText);
       if (textId === undefined) this.textIds.set(itemText, textId = this.nextTextId++);
       const item: Item = {
@@ -311,7 +312,7 @@ export class IncrementalSyntaxValidator {
     items: Item[], fresh: Map<Item, Instruction>, cold: boolean): void {
     let key = '';
     let beforeFirstFrom = true;
-    const isContext = (it: Item) => beforeFirstFrom || it.facts!.isFrom || it.facts!.isArg || it.facts!.isEnv || it.facts!.keyword === 'FROM';
+    const isContext = (it: Item) => beforeFirstFrom || it.facts!.isFrom || it.facts!.isArg || it.facts!.isEnv;
     const stale: Item[] = [];
     for (const it of items) {
       if (it.comment) continue;
@@ -322,7 +323,7 @@ export class IncrementalSyntaxValidator {
         it.contextKey = k;
       }
       if (isContext(it)) key += ',' + it.textId;
-      if (f.keyword === 'FROM' || f.isFrom) beforeFirstFrom = false;
+      if (f.isFrom) beforeFirstFrom = false;
     }
     this.lastRun.variableItems = stale.length;
     if (stale.length === 0) return;
@@ -345,7 +346,7 @@ export class IncrementalSyntaxValidator {
         parser.processInstruction(dockerfile, document.getText().charAt(start), start);
         parsed.set(it, dockerfile.getInstructions()[count]);
       }
-      if (it.facts!.keyword === 'FROM' || it.facts!.isFrom) beforeFirstFrom = false;
+      if (it.facts!.isFrom) beforeFirstFrom = false;
       if (it === last) break;
     }
     for (const it of stale) validateItem(validator, document, escape, it, parsed.get(it)!);

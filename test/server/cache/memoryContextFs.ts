@@ -66,7 +66,9 @@ export class MemoryContext {
         const prev = new Float64Array(STAT_SLOTS);
         for (let k = 0; k < req.count; k++) {
           if (req.signal?.aborted) break;
-          const rel = req.rel(k);
+          // Decoded from the bytes the workers would get.
+          const bytes = new Uint8Array(req.relBytes(k));
+          const rel = Buffer.from(bytes.buffer, 0, req.writeRel(k, bytes, 0)).toString('utf8');
           const e = this.entries.get(rel);
           if (!e) { out.status[k] = HashStatus.error; out.errors.set(k, 'ENOENT'); continue; }
           const st = stat(rel);

@@ -46,5 +46,22 @@ describe('archive sources: member ranges', () => {
         await src.close();
       }
     });
+
+    it(`${label}: a later member of the same name replaces the earlier one (kept or not)`, async () => {
+      const dup = makeTar([
+        { name: 'm', content: 'first' },
+        { name: 'm', content: 'second!' },
+        { name: 'n', content: 'small first' },
+        { name: 'n', content: big },
+      ]);
+      const src = await openArchiveSource(tmp.write(`dup.${label}`, label === 'tar' ? dup : gzipSync(dup)), 1 << 30);
+      try {
+        assert.equal((await src.readSmall('m', 1 << 20)).toString(), 'second!');
+        assert.equal((await range(src, 'm', 1, 3)).toString(), 'eco');
+        assert.ok((await range(src, 'n')).equals(big));
+      } finally {
+        await src.close();
+      }
+    });
   }
 });

@@ -8,10 +8,10 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { zstdFileRange, type ZstdFileRange } from '../../../server/src/image/zstdFileRange';
+import { zstdFileRange, ZstdPipeUnavailable, type ZstdFileRange } from '../../../server/src/image/zstdFileRange';
 import { DIST } from '../../support/paths';
 import { comparableTrees, compress, dockerSaveLegacy, makeTar, ociFiles, sha256, tarOf, tempDir, zstdCompress, type ImageSpec } from './imageFixtures';
 
@@ -117,6 +117,26 @@ describe('zstdFileRange: zstd -dc output read from a FIFO', () => {
     assert.equal(calls, 1);
     assert.deepEqual(leftovers(), []);
   });
+
+  it('throws ZstdPipeUnavailable, before any output and leaving nothing behind, when no FIFO can be made', async () => {
+    const file = tmp.write('nofifo.zst', blob);
+    const bin = path.join(tmp.dir, 'failing-mkfifo');
+    mkdirSync(bin);
+    writeFileSync(path.join(bin, 'mkfifo'), '#!/bin/sh\nexit 1\n');
+    chmodSync(path.join(bin, 'mkfifo'), 0o755);
+    const savedPath = process.env.PATH;
+    process.env.PATH = `${bin}:${savedPath}`;
+    let calls = 0;
+    try {
+      await assert.rejects(zstdFileRange({
+        zstd: 'zstd', file, offset: 0, size: blob.length, cancelled: () => false, onChunk: () => void calls++,
+      }), (e: Error) => e instanceof ZstdPipeUnavailable && /mkfifo failed/.test(e.message));
+    } finally {
+      process.env.PATH = savedPath;
+    }
+    assert.equal(calls, 0);
+    assert.deepEqual(leftovers(), []);
+  });
 });
 
 const spec: ImageSpec = {
@@ -143,6 +163,7 @@ const spec: ImageSpec = {
 describe('image reader: zstd layers through zstd -dc on a worker thread', () => {
   const tmp = tempDir('strata-zstd-pipe-');
   const log = path.join(tmp.dir, 'zstd-stdin.log');
+  const noFifo = path.join(tmp.dir, 'no-fifo');
   const saved = { ...process.env };
   let openImage: typeof import('../../../server/src/image/imageReader').openImage;
   let original: string;
@@ -156,6 +177,10 @@ describe('image reader: zstd layers through zstd -dc on a worker thread', () => 
     const real = spawnSync('sh', ['-c', 'command -v zstd'], { encoding: 'utf8' }).stdout.trim();
     writeFileSync(path.join(bin, 'zstd'), `#!/bin/sh\nreadlink /proc/$$/fd/0 >> '${log}'\nexec '${real}' "$@"\n`);
     chmodSync(path.join(bin, 'zstd'), 0o755);
+    // a `mkfifo` that fails while the marker exists (read at run time: the workers copied PATH when they started)
+    const realMkfifo = spawnSync('sh', ['-c', 'command -v mkfifo'], { encoding: 'utf8' }).stdout.trim();
+    writeFileSync(path.join(bin, 'mkfifo'), `#!/bin/sh\n[ -e '${noFifo}' ] && exit 1\nexec '${realMkfifo}' "$@"\n`);
+    chmodSync(path.join(bin, 'mkfifo'), 0o755);
     Object.assign(process.env, { PATH: `${bin}:${process.env.PATH}`, STRATA_IMAGE_WORKER: WORKER, STRATA_ZSTD: 'zstd' });
     ({ openImage } = await import('../../../server/src/image/imageReader'));
     original = tmp.write('original.tar', dockerSaveLegacy([spec]));
@@ -189,6 +214,18 @@ describe('image reader: zstd layers through zstd -dc on a worker thread', () => 
     writeFileSync(log, '');
     assert.deepEqual(await trees(archive, { STRATA_ZSTD_PIPE: '0' }), reference);
     assert.ok(stdinKinds().every((k) => k.startsWith('socket:') || k.startsWith('pipe:')), `stream path feeds stdin itself: ${stdinKinds().join()}`);
+  });
+
+  it('falls back to the stream path when the worker cannot build the FIFO pipeline (no mkfifo)', async () => {
+    const reference = await trees(original);
+    writeFileSync(noFifo, '');
+    try {
+      writeFileSync(log, '');
+      assert.deepEqual(await trees(archive), reference);
+      assert.ok(stdinKinds().length === 2 && stdinKinds().every((k) => k.startsWith('socket:') || k.startsWith('pipe:')), `stream path: ${stdinKinds().join()}`);
+    } finally {
+      rmSync(noFifo);
+    }
   });
 
   const layer = spec.layers[0]!;

@@ -26,6 +26,7 @@ describe('DiagnosticsRunner with document keys (in-process, no worker script)', 
     for (const text of texts) {
       const r = await runner.check(text, undefined, 'file:///Dockerfile');
       assert.deepEqual(r.diagnostics, checkDockerfile(text));
+      assert.ok(typeof r.computeMs === 'number' && r.computeMs >= 0, 'the check time is reported (STRATA_TRACE_DIAGNOSTICS)');
     }
     runner.forget('file:///Dockerfile');
     const r = await runner.check(texts[1], undefined, 'file:///Dockerfile');
@@ -68,6 +69,7 @@ describe('DiagnosticsRunner with the bundled server as its worker', () => {
     assert.deepEqual(summary(r.diagnostics), summary(checkDockerfile(text)));
     assert.ok(r.diagnostics.some((d) => d.rule === 'syntax/invalid-port'));
     assert.deepEqual(r.ruleErrors, []);
+    assert.equal(typeof r.computeMs, 'number', 'the worker reports its check time');
     runner.dispose();
   });
 });

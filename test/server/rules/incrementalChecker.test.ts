@@ -210,3 +210,20 @@ describe('IncrementalChecker edge cases (lone CR)', () => {
     step('FROM a\rEXPOSE 80\r', 'FROM a\rEXPOSE abc\r');
   });
 });
+
+describe('IncrementalSyntaxValidator when its own run throws', () => {
+  it('answers with the full validation, and starts afresh (cold) on the next text', () => {
+    const syntax = new IncrementalSyntaxValidator();
+    const before = 'FROM a\nEXPOSE 80\n';
+    const after = 'FROM a\nEXPOSE abc\n';
+    syntax.validate(before, countLines(before));
+    const internals = syntax as unknown as { run(text: string): unknown };
+    const run = internals.run;
+    internals.run = () => { throw new Error('simulated'); };
+    assert.deepStrictEqual(syntax.validate(after, countLines(after)), validateSyntax(after, countLines(after)));
+    assert.equal(syntax.lastRun.full, true);
+    internals.run = run;
+    assert.deepStrictEqual(syntax.validate(before, countLines(before)), validateSyntax(before, countLines(before)));
+    assert.equal(syntax.lastRun.full, true, 'the state the failed run may have left half-updated is not reused');
+  });
+});

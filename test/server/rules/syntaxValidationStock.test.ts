@@ -22,7 +22,7 @@ import { FUZZ_SEED, loadCorpus, mutate, rng } from '../../fuzz/corpusMutator';
 import { Parser as OwnParser } from 'dockerfile-ast/lib/parser';
 
 const pristine = loadPristineAst();
-installAstGuards({ ...pristine, DockerfileParser: pristine.ast.DockerfileParser });
+installAstGuards(pristine);
 installAstShims();
 
 const DIR = path.join(CORPUS, 'dockerfiles');
