@@ -5,8 +5,9 @@
  *                      fully verified (every byte hashed)  vs  `sha256sum` of every layer tar, serially
  *   OCI gzip                              vs  serial `gzip -dc | tar -t` of every layer
  *   OCI zstd                              vs  `zstd -dc | tar -t` of every layer, for each decoder: Node's built-in
- *                                         zlib zstd (when the runtime has it; also run under a Node 24 binary when
- *                                         one is found, labelled), the `zstd -dc` process, fzstd (pure JS)
+ *                                         zlib zstd (when the runtime has it, else under a Node ≥ 22.15 binary when
+ *                                         one is found, labelled) driven on worker threads, and as a main-thread
+ *                                         stream (the previous path); the `zstd -dc` process; fzstd (pure JS)
  *   layer list (metadata only), peak RSS (each measurement in a fresh child process), bytes per entry (heap delta)
  * The machine's load average is printed with the figures: on a shared machine only same-run ratios mean anything.
  *
@@ -16,7 +17,7 @@
  * Everything is cached under /var/tmp/strata-bench (STRATA_BENCH_DIR) so reruns are fast.
  * STRATA_BENCH_RUNS=N (default 2) runs of each; STRATA_BENCH_FZSTD=0 skips the slow fzstd rows;
  * STRATA_BENCH_ONLY=docker measures the docker-archive rows only, STRATA_BENCH_ONLY=zstd the OCI zstd rows only;
- * STRATA_BENCH_ZSTD_STREAM=0 skips the row of the older zstd stream path, STRATA_BENCH_BUILTIN=0 the Node ≥ 22.15 rows.
+ * STRATA_BENCH_ZSTD_STREAM=0 skips the rows of the older zstd stream paths, STRATA_BENCH_BUILTIN=0 the Node ≥ 22.15 rows.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -24,6 +25,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { openImage } from '../server/src/image/imageReader';
 import { zstdDecoder } from '../server/src/image/layerReader';
+import { zstdWorkerLayers } from '../server/src/image/imageWorkerPool';
 import { nodeWithZlibZstd } from '../test/server/image/imageFixtures';
 
 const DIR = process.env.STRATA_BENCH_DIR ?? '/var/tmp/strata-bench';
@@ -223,6 +225,8 @@ interface ChildResult {
   metaMs: number;
   maxRssMB: number;
   entries: number;
+  /** zstd layers decoded on worker threads (imageWorkerPool's count), to check which path a row measured. */
+  zstdWorkerLayers: number;
   heapBytesPerEntry: number;
   indexBytesPerEntry: number;
 }
@@ -272,7 +276,7 @@ async function child(archive: string): Promise<void> {
   // the index's own size (typed arrays + interned strings + maps), from the tree behind the public API
   const trees = ((img as unknown as { images?: { tree: { memoryEstimate(): number } }[] }).images ?? []).map((i) => i.tree);
   const indexBytesPerEntry = Math.round(trees.reduce((s, t) => s + t.memoryEstimate(), 0) / entries);
-  process.stdout.write(`${JSON.stringify({ ms, treesMs, decoder: zstdDecoder(), metaMs, maxRssMB, entries, heapBytesPerEntry: Math.round((heap1 - heap0) / entries), indexBytesPerEntry })}\n`);
+  process.stdout.write(`${JSON.stringify({ ms, treesMs, decoder: zstdDecoder(), zstdWorkerLayers: zstdWorkerLayers.builtin + zstdWorkerLayers.process, metaMs, maxRssMB, entries, heapBytesPerEntry: Math.round((heap1 - heap0) / entries), indexBytesPerEntry })}\n`);
   await img.close();
 }
 
@@ -327,10 +331,12 @@ async function main(): Promise<void> {
   const zstdBase = pipeList('zstd -dc | tar -t serial', 'zstd -dc -q', layerBlobs(a.ociZstd));
   const decoders: Array<[string, NodeJS.ProcessEnv, string]> = [];
   const builtinRows = process.env.STRATA_BENCH_BUILTIN !== '0';
-  if (builtinRows && zstdDecoder() === 'builtin') decoders.push([`built-in zlib zstd, node ${process.version}`, { STRATA_ZSTD: 'builtin' }, process.execPath]);
-  else if (builtinRows) {
-    const n24 = nodeWithZlibZstd();
-    if (n24) decoders.push([`built-in zlib zstd, ${sh(n24, ['--version']).trim()} binary`, { STRATA_ZSTD: 'builtin' }, n24]);
+  const builtinNode = !builtinRows ? null : zstdDecoder() === 'builtin' ? process.execPath : nodeWithZlibZstd();
+  if (builtinNode) {
+    const v = builtinNode === process.execPath ? `node ${process.version}` : `${sh(builtinNode, ['--version']).trim()} binary`;
+    decoders.push([`built-in zlib zstd driven on worker threads, ${v}`, { STRATA_ZSTD: 'builtin' }, builtinNode]);
+    // the previous built-in path, for before/after in the same run: zlib's zstd stream, parsed on the main thread
+    if (process.env.STRATA_BENCH_ZSTD_STREAM !== '0') decoders.push([`built-in zlib zstd as a stream on the main thread, ${v}`, { STRATA_ZSTD: 'builtin', STRATA_ZSTD_PIPE: '0' }, builtinNode]);
   }
   decoders.push(['zstd -dc process, read by worker threads', { STRATA_ZSTD: 'zstd' }, process.execPath]);
   // the previous default, for before/after in the same run: the process's stdout as a stream on the main thread
@@ -340,6 +346,8 @@ async function main(): Promise<void> {
     const n = measure(a.ociZstd, [zstdBase], { ...env, STRATA_BENCH_VERIFY: '0' }, node);
     const v = measure(a.ociZstd, [zstdBase], env, node);
     if (v.decoder !== env.STRATA_ZSTD) throw new Error(`${label}: the reader used ${v.decoder}`);
+    const onWorkers = env.STRATA_ZSTD_PIPE !== '0' && env.STRATA_ZSTD !== 'fzstd';
+    if (onWorkers !== (v.zstdWorkerLayers > 0)) throw new Error(`${label}: ${v.zstdWorkerLayers} layers decoded on worker threads`);
     rows.push(() => `OCI zstd (${label}):`);
     line('  --no-verify, trees', n.ms, zstdBase, 1.0);
     line('  verified: trees ready', v.treesMs, zstdBase, null);

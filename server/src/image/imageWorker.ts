@@ -4,8 +4,9 @@
  * - `hash`: sha256 of a byte range of a file (verifying uncompressed layers that the main thread indexes by seeking);
  * - `layer`: read a compressed layer blob from a file range, hash it, decompress it (gzip / zstd), hash the tar,
  *   parse its headers, and post the headers back in batches;
- * - `zstd-layer`: the same for a zstd blob decoded by a `zstd -dc` process whose output this thread reads with
- *   blocking reads (zstdFileRange.ts); the blob digest is a separate `hash` job.
+ * - `zstd-layer`: the same for a zstd blob in a plain file, decoded on this thread by Node's built-in zstd driven
+ *   synchronously (builtinZstdRange.ts), or by a `zstd -dc` process whose output this thread reads with blocking
+ *   reads (zstdFileRange.ts); the blob digest is a separate `hash` job.
  */
 import { closeSync, openSync, readSync } from 'node:fs';
 import { createHash } from 'node:crypto';
@@ -14,6 +15,7 @@ import { decompressedStream } from './layerReader';
 import { TarParser, type TarHeader } from './tarParser';
 import type { LayerCompression } from './imageModel';
 import { zstdFileRange, ZstdPipeUnavailable } from './zstdFileRange';
+import { builtinZstdRange, builtinZstdRangeAvailable, TruncatedBlob } from './builtinZstdRange';
 
 export interface HashJob {
   kind: 'hash';
@@ -38,13 +40,14 @@ export interface LayerJob {
 }
 
 /**
- * A zstd layer in a plain file, decoded by `zstd -dc` (zstdFileRange.ts). The job blocks its worker until done, so
- * cancellation is a flag in shared memory (`cancel[0] = 1`) rather than a message.
+ * A zstd layer in a plain file, decoded by Node's built-in zstd on the worker (`zstd: null`, builtinZstdRange.ts) or
+ * by the `zstd -dc` binary named (zstdFileRange.ts). The job blocks its worker until done, so cancellation is a flag
+ * in shared memory (`cancel[0] = 1`) rather than a message.
  */
 export interface ZstdLayerJob {
   kind: 'zstd-layer';
   id: number;
-  zstd: string;
+  zstd: string | null;
   file: string;
   offset: number;
   size: number;
@@ -157,18 +160,22 @@ class LimitPassed extends Error {}
 
 async function runZstdLayer(job: ZstdLayerJob, post: (r: WorkerReply) => void): Promise<void> {
   const sink = layerSink(job, post);
+  const range = {
+    file: job.file, offset: job.offset, size: job.size,
+    onChunk: (c: Uint8Array) => {
+      if (!sink.push(c)) throw new LimitPassed();
+    },
+    cancelled: () => Atomics.load(job.cancel, 0) !== 0,
+    onProgress: (n: number) => post({ id: job.id, kind: 'progress', compressedRead: n }),
+  };
   try {
-    await zstdFileRange({
-      zstd: job.zstd, file: job.file, offset: job.offset, size: job.size,
-      onChunk: (c) => {
-        if (!sink.push(c)) throw new LimitPassed();
-      },
-      cancelled: () => Atomics.load(job.cancel, 0) !== 0,
-      onProgress: (n) => post({ id: job.id, kind: 'progress', compressedRead: n }),
-    });
+    if (job.zstd !== null) await zstdFileRange({ zstd: job.zstd, ...range });
+    else if (!builtinZstdRangeAvailable()) throw new ZstdPipeUnavailable('no built-in zstd in this worker');
+    else builtinZstdRange(range);
   } catch (e) {
     if (e instanceof LimitPassed) return post({ id: job.id, kind: 'error', message: 'limit', fatalWhy: LIMIT_WHY });
     if (e instanceof ZstdPipeUnavailable) return post({ id: job.id, kind: 'error', message: e.message, unavailable: true });
+    if (e instanceof TruncatedBlob) return post({ id: job.id, kind: 'error', message: e.message, fatalWhy: e.message });
     throw e;
   }
   sink.finish('zstd', null);

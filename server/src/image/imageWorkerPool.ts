@@ -126,7 +126,7 @@ function run(job: Omit<LayerJob, 'id'>, onReply: (r: WorkerReply) => boolean, si
 
 /**
  * A job that occupies its worker until done (a synchronous loop): hashing a file range, or reading a zstd layer
- * through a `zstd -dc` process. These are queued here and given to idle workers, largest first.
+ * (built-in zstd driven synchronously, or a `zstd -dc` process). These are queued here and given to idle workers, largest first.
  */
 interface QueuedJob {
   job: Omit<HashJob, 'id'> | Omit<ZstdLayerJob, 'id'>;
@@ -334,14 +334,20 @@ export function readLayerInWorker(job: Omit<LayerJob, 'id' | 'kind'>, onHeaders:
   });
 }
 
-/** The zstd layer pipeline could not be built on this system (see zstdFileRange.ts): read the layer another way. */
+/**
+ * The zstd layer pipeline could not be built on this system (zstdFileRange.ts), or the worker's runtime lacks the
+ * built-in decoder's shape (builtinZstdRange.ts): read the layer another way.
+ */
 export class ZstdWorkerUnavailable extends Error {}
 
 /**
- * Reads a zstd layer on a worker thread through a `zstd -dc` process (job `zstd-layer`): queued with the hash jobs,
+ * Reads a zstd layer on a worker thread (job `zstd-layer`: built-in zstd, or a `zstd -dc` process): queued with the hash jobs,
  * ahead of them; headers arrive in batches through `onHeaders` (in tar order). Rejects with ZstdWorkerUnavailable
  * before any header when the pipeline cannot be built here.
  */
+/** zstd layers this process has decoded on worker threads, by decoder (the benchmark and tests report which path ran). */
+export const zstdWorkerLayers = { builtin: 0, process: 0 };
+
 export function readZstdLayerInWorker(
   job: Omit<ZstdLayerJob, 'id' | 'kind' | 'cancel'>, onHeaders: (h: TarHeader[]) => void, onProgress: (compressedRead: number) => void, signal?: AbortSignal,
 ): Promise<LayerWorkerResult> {
@@ -367,8 +373,10 @@ export function readZstdLayerInWorker(
         onProgress(r.compressedRead);
         return false;
       }
-      if (r.kind === 'layer-done') resolve(r);
-      else if (r.kind === 'error' && r.unavailable) reject(new ZstdWorkerUnavailable(r.message));
+      if (r.kind === 'layer-done') {
+        zstdWorkerLayers[job.zstd === null ? 'builtin' : 'process']++;
+        resolve(r);
+      } else if (r.kind === 'error' && r.unavailable) reject(new ZstdWorkerUnavailable(r.message));
       else if (r.kind === 'error') reject(Object.assign(new Error(r.message), { why: r.fatalWhy }));
       return true;
     };

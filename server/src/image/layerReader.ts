@@ -3,8 +3,9 @@
  * digest and the diffId (sha256 of the uncompressed tar) on the fly, enforces the expansion limit, and feeds
  * every tar header into the ImageTree. Contents are never stored; nothing touches the disk.
  *
- * zstd, in order of preference: Node's built-in `zlib.createZstdDecompress` (Node ≥ 22.15 / 23.8; checked at run
- * time: decoded on libuv's thread pool, no process, no pipe), else Debian's `zstd -dc` as a child process (native
+ * zstd, in order of preference: Node's built-in zstd (Node ≥ 22.15 / 23.8; checked at run time; no process, no
+ * pipe): for a layer in a plain file driven synchronously on a worker thread that also hashes and parses
+ * (builtinZstdRange.ts), else `zlib.createZstdDecompress` as a stream on libuv's thread pool; else Debian's `zstd -dc` as a child process (native
  * speed in another process, so layers decode in parallel with our parsing; for a layer in a plain file its output
  * is read, hashed and parsed by a worker thread, see zstdFileRange.ts), else the pure-JS `fzstd`.
  * `STRATA_ZSTD=builtin|zstd|fzstd` forces one (the benchmark measures each).
@@ -25,6 +26,7 @@ import type { ImageTree } from './imageTree';
 import type { LayerPlan } from './manifestReader';
 import { TarParser, type TarHeader, type TarParserSink } from './tarParser';
 import { zstdPipeSupported } from './zstdFileRange';
+import { builtinZstdRangeAvailable } from './builtinZstdRange';
 
 const GZ_CHUNK = 256 * 1024;
 /** Output chunk of the built-in zstd decoder: big, so per-chunk work (hash call, parser loop) is amortised. */
@@ -354,22 +356,26 @@ async function workerLayerError(e: unknown, loc: { file: string; offset: number 
 }
 
 /**
- * Whether zstd layers in plain files are read through a `zstd -dc` process on a worker thread (zstdFileRange.ts):
- * when the runtime has no built-in zstd and `zstd` and the worker script are there. `STRATA_ZSTD_PIPE=0` turns it
- * off (the stream path on this thread, as for layers without a file location).
+ * How zstd layers in plain files are read on a worker thread, if they are: with Node's built-in zstd driven
+ * synchronously there (`{ zstd: null }`, builtinZstdRange.ts) when the runtime has it, else through a `zstd -dc`
+ * process (`{ zstd: path }`, zstdFileRange.ts). Null: on this thread as a stream (no worker script, no decoder
+ * for the worker; `STRATA_ZSTD_PIPE=0` turns the worker path off).
  */
-function zstdProcessInWorker(): string | null {
-  if (process.env.STRATA_ZSTD_PIPE === '0' || builtinZstd() || !zstdPipeSupported() || !hashWorkersAvailable()) return null;
-  return findZstd();
+function zstdInWorker(): { zstd: string | null } | null {
+  if (process.env.STRATA_ZSTD_PIPE === '0' || !hashWorkersAvailable()) return null;
+  if (builtinZstd()) return builtinZstdRangeAvailable() ? { zstd: null } : null;
+  if (!zstdPipeSupported()) return null;
+  const zstd = findZstd();
+  return zstd ? { zstd } : null;
 }
 
 /**
- * A zstd layer in a plain file, through `zstd -dc` on a worker thread: the worker reads the process's output,
- * hashes it (diffId) and parses the tar; this thread only indexes the headers it posts. The compressed blob's
+ * A zstd layer in a plain file, decoded on a worker thread (built-in zstd, or `zstd -dc` whose output the worker
+ * reads): the worker hashes the tar (diffId) and parses it; this thread only indexes the headers it posts. The compressed blob's
  * digest is a separate hash job from the file, queued behind the tree reads, so `treesReady` does not wait for it.
  */
 async function readZstdInWorker(
-  zstd: string, loc: { file: string; offset: number; size: number }, plan: LayerPlan, index: number, tree: ImageTree, opts: LayerReadOptions, what: string,
+  zstd: string | null, loc: { file: string; offset: number; size: number }, plan: LayerPlan, index: number, tree: ImageTree, opts: LayerReadOptions, what: string,
 ): Promise<LayerReadResult> {
   const [blobAlg] = digestParts(plan.blobDigest);
   const [diffAlg] = digestParts(plan.diffId);
@@ -444,13 +450,13 @@ export async function readLayer(src: ArchiveSource, plan: LayerPlan, index: numb
     if (kind === 'gzip' || kind === 'zstd') return readCompressedInWorker(loc, plan, index, tree, opts, what);
   }
   // the media type picks the candidates (so gzip layers cost no extra read), the magic bytes decide
-  const zstd = loc && plan.compression === 'zstd' && process.env.STRATA_IMAGE_SEEK !== '0' ? zstdProcessInWorker() : null;
-  if (zstd && detectCompression(await readHead(loc!.file, loc!.offset, Math.min(loc!.size, 8))) === 'zstd') {
+  const decoder = loc && plan.compression === 'zstd' && process.env.STRATA_IMAGE_SEEK !== '0' ? zstdInWorker() : null;
+  if (decoder && detectCompression(await readHead(loc!.file, loc!.offset, Math.min(loc!.size, 8))) === 'zstd') {
     try {
-      return await readZstdInWorker(zstd, loc!, plan, index, tree, opts, what);
+      return await readZstdInWorker(decoder.zstd, loc!, plan, index, tree, opts, what);
     } catch (e) {
       if (!(e instanceof ZstdWorkerUnavailable)) throw e;
-      // no mkfifo/dd here: the stream path below
+      // no mkfifo/dd here, or no built-in decoder shape on the worker: the stream path below
     }
   }
   const [blobAlg] = digestParts(plan.blobDigest);

@@ -18,21 +18,14 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, constants, fstatSync, mkdtempSync, openSync, readSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import type { ZstdRange } from './builtinZstdRange';
 
 /** The pipeline could not be set up on this system (no mkfifo/dd, not POSIX): callers use the stream path. */
 export class ZstdPipeUnavailable extends Error {}
 
-export interface ZstdFileRange {
+/** A zstd blob range and its consumer (the same shape as the built-in decoder's), plus the binary to run. */
+export interface ZstdFileRange extends ZstdRange {
   zstd: string;
-  file: string;
-  offset: number;
-  size: number;
-  /** Every decompressed chunk, in order; the view is reused after the call returns. May throw to stop. */
-  onChunk(chunk: Uint8Array): void;
-  /** Polled between reads (a worker blocked in readSync cannot receive a cancel message). */
-  cancelled(): boolean;
-  /** Called every few MiB of output with the compressed bytes zstd has read so far (from /proc, when readable). */
-  onProgress?(compressedRead: number): void;
 }
 
 /**
