@@ -88,7 +88,13 @@ export class StrataLanguageClient implements vscode.Disposable {
     };
     const client = new LanguageClient('strata', 'Strata Language Server', serverOptions, clientOptions);
     this.client = client;
-    client.onDidChangeState((e) => { if (e.newState === lc().State.Running) this.restarting = false; });
+    client.onDidChangeState((e) => {
+      const { State } = lc();
+      if (e.newState === State.Running) this.restarting = false;
+      // A restart that could not start the server (Starting → Stopped) leaves the client stopped for good: callers
+      // waiting in whenRunning are told now (registered after this listener), not after its 60 s timeout.
+      else if (e.newState === State.Stopped && e.oldState === State.Starting) this.restarting = false;
+    });
     client.onNotification(BusyNotification, (p) => this.status.setBusy('server', p.text, p.tooltip));
     this.status.setBusy('start', 'Starting language server…');
     try {
