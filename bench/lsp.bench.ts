@@ -7,20 +7,28 @@
  *   and after each server's run, so both servers are compared with the same machine load);
  * - didChange → publishDiagnostics: one-character edits as a user types: on line after line (spread over the file), a
  *   three-letter word typed into the instruction's arguments one key at a time, then deleted with three backspaces;
- *   p50 and p99 (nearest rank: with 60 edits p99 is the slowest edit, the first ones included), for our dist/server.js
+ *   measured twice per server: on the fresh server, then (the headline figures) after the same editing session in
+ *   other corpus documents for every server (STRATA_BENCH_WARMUP=N documents, default 24: a server in an editor runs
+ *   for hours, and the baseline parse runs warm in this process);
+ *   p50 and p99 (nearest rank: with 60 edits p99 is the slowest edit), for our dist/server.js
  *   and for dockerfile-language-server-nodejs 0.15.0 (devDependency) over stdio, in a temporary workspace that has
  *   .strata.json, .hadolint.yaml and .dockerignore; ratios to the bare parse and to the peer, plus each server's
  *   CPU per edit (the whole process, and its main thread: CPU time is far less sensitive to the machine's load than
- *   wall time) and (ours) where a run spent its time (STRATA_TRACE_DIAGNOSTICS, medians);
+ *   wall time) and (ours) where a run spent its time (STRATA_TRACE_DIAGNOSTICS, medians: "in" = didChange sent →
+ *   run scheduled, the server's phases, "out" = publish sent → received; how many runs were on the main thread);
  * - semantic tokens for the text (median), both servers;
- * - two reference servers (bench/referenceLspServer.js, same client, same edits): one that only applies the change and
- *   publishes empty diagnostics, one that also parses the new text once with dockerfile-ast. They show what the
- *   stdio/JSON-RPC path and a single in-server parse cost in this run, so the ratios to the in-process parse can be read.
+ * - three reference servers (bench/referenceLspServer.js, same client, same edits): one that only applies the change
+ *   and publishes empty diagnostics, one that also parses the new text once with dockerfile-ast, and the first again
+ *   with each message written in one system call instead of vscode-jsonrpc's two. They show what the stdio/JSON-RPC
+ *   path and a single in-server parse cost in this run, so the ratios to the in-process parse can be read.
  * Then the pathological documents (1 MB line, 10,000-line RUN continuation, 2,000 `$A`): the slowest answer of our
  * server over every advertised request (goal: < 1 s), and whether the peer answers semantic tokens within 5 s.
  *
- *   npm run bench -- lsp        (STRATA_BENCH_EDITS=N edits per text and server, default 60;
- *                                STRATA_BENCH_SERVER=path/to/server.js measures another build of ours, for before/after)
+ *   npm run bench -- lsp        (STRATA_BENCH_EDITS=N edits per text and server, default 60; STRATA_BENCH_WARMUP=N;
+ *                                STRATA_BENCH_SERVER=path/to/server.js measures another build of ours, for before/after;
+ *                                STRATA_BENCH_ONLY=median|3000|pathological runs only the parts whose name contains it;
+ *                                STRATA_BENCH_TRACES=1 prints every diagnostics trace line of ours;
+ *                                STRATA_BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=DIR' profiles our server, per thread)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -41,6 +49,11 @@ import {
 const ROOT = process.env.STRATA_ROOT ?? path.resolve(__dirname, '../..');
 const CORPUS = path.resolve(ROOT, '../shared/corpus/dockerfiles');
 const EDITS = Number(process.env.STRATA_BENCH_EDITS ?? 60);
+/** A part of the run (`median`, `3000`, `pathological`): only parts whose name contains it run (all when unset). */
+const ONLY = process.env.STRATA_BENCH_ONLY;
+const runs = (part: string) => !ONLY || part.replace(/,/g, '').includes(ONLY);
+/** Node options for our server only (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`: one profile per thread). */
+const NODE_ARGS = process.env.STRATA_BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
 
 function corpusTexts(): { file: string; text: string }[] {
   const rows = readFileSync(path.join(CORPUS, 'FEATURES.tsv'), 'utf8').trim().split('\n').slice(1).map((r) => r.split('\t'));
@@ -93,6 +106,9 @@ class Client {
   init!: InitializeResult;
   /** `diagnostics trace …` log lines (our server with STRATA_TRACE_DIAGNOSTICS=1). */
   readonly traces: string[] = [];
+  /** Epoch times (ms) each version's didChange was sent and its diagnostics received, against the trace's. */
+  readonly sentAt = new Map<number, number>();
+  readonly receivedAt = new Map<number, number>();
   private stopping = false;
 
   constructor(readonly name: string, command: string[], env: Record<string, string> = {}) {
@@ -134,6 +150,7 @@ class Client {
       const timer = setTimeout(() => reject(new Error(`${this.name}: no diagnostics for v${version}`)), timeoutMs);
       const wait = (p: PublishDiagnosticsParams) => {
         if (p.uri === uri && (p.version === undefined || p.version === version)) {
+          this.receivedAt.set(version, performance.timeOrigin + performance.now());
           clearTimeout(timer);
           resolve(performance.now() - t0);
         } else this.waiters.push(wait);
@@ -174,7 +191,11 @@ class Client {
   stop(): void {
     this.stopping = true;
     this.conn.dispose();
-    this.proc.kill();
+    // Profiling (STRATA_BENCH_NODE_ARGS): the server must exit by itself (stdin closed) to write its profiles.
+    if (NODE_ARGS.length) {
+      this.proc.stdin!.end();
+      setTimeout(() => this.proc.kill(), 10_000).unref();
+    } else this.proc.kill();
   }
 }
 
@@ -200,7 +221,28 @@ function keystrokes(text: string, count: number): { line: number; character: num
   return out;
 }
 
-async function diagnosticLatency(client: Client, uri: string, text: string): Promise<{ times: number[]; cpuPerEdit: number; processCpuPerEdit: number }> {
+/**
+ * An editing session before the measured one, the same for every server: WARMUP other corpus documents (spread over
+ * the corpus, never the measured text) are opened, typed in (12 keystrokes each, as above) and closed. A language
+ * server runs for hours in an editor; without this the figure is mostly V8 compiling the server's code for the first
+ * time, while the baseline parse it is divided by runs warm in this process.
+ */
+const WARMUP = Number(process.env.STRATA_BENCH_WARMUP ?? 24);
+async function warmUp(client: Client, workspace: string, all: { file: string; text: string }[], measured: string): Promise<void> {
+  const docs = all.filter((d) => d.text !== measured && d.text.length < 20_000);
+  for (let i = 0; i < WARMUP && docs.length; i++) {
+    const { text } = docs[(i * 97) % docs.length];
+    const uri = pathToFileURL(path.join(workspace, `warm-${i}`, 'Dockerfile')).href;
+    await typeInto(client, uri, text, 12);
+    await client.conn.sendNotification('textDocument/didClose', { textDocument: { uri } });
+  }
+}
+
+async function diagnosticLatency(client: Client, uri: string, text: string, edits = EDITS): Promise<{ times: number[]; cpuPerEdit: number; processCpuPerEdit: number }> {
+  return typeInto(client, uri, text, edits);
+}
+
+async function typeInto(client: Client, uri: string, text: string, edits: number): Promise<{ times: number[]; cpuPerEdit: number; processCpuPerEdit: number }> {
   const opened = client.nextDiagnostics(uri, 1);
   await client.conn.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'dockerfile', version: 1, text } });
   await opened;
@@ -208,25 +250,54 @@ async function diagnosticLatency(client: Client, uri: string, text: string): Pro
   const times: number[] = [];
   const cpu0 = client.mainThreadCpuMs();
   const processCpu0 = client.processCpuMs();
-  for (const [i, k] of keystrokes(text, EDITS).entries()) {
+  for (const [i, k] of keystrokes(text, edits).entries()) {
     const version = i + 2;
     const before = current[k.line];
     current[k.line] = k.insert === null ? before.slice(0, k.character) + before.slice(k.character + 1) : before.slice(0, k.character) + k.insert + before.slice(k.character);
     const range = { start: { line: k.line, character: k.character }, end: { line: k.line, character: k.character + (k.insert === null ? 1 : 0) } };
     const change = client.incremental ? { range, text: k.insert ?? '' } : { text: current.join('\n') };
     const published = client.nextDiagnostics(uri, version);
+    client.sentAt.set(version, performance.timeOrigin + performance.now());
     await client.conn.sendNotification('textDocument/didChange', { textDocument: { uri, version }, contentChanges: [change] });
     times.push(await published);
   }
   if (current.join('\n') !== text) throw new Error('the keystrokes did not restore the text');
-  return { times, cpuPerEdit: (client.mainThreadCpuMs() - cpu0) / EDITS, processCpuPerEdit: (client.processCpuMs() - processCpu0) / EDITS };
+  return { times, cpuPerEdit: (client.mainThreadCpuMs() - cpu0) / edits, processCpuPerEdit: (client.processCpuMs() - processCpu0) / edits };
 }
 
-/** Medians of the phases our server logs per diagnostics run (strataServer.ts, STRATA_TRACE_DIAGNOSTICS). */
-function traceSummary(traces: string[]): string {
-  const phases = ['queued', 'shadow', 'worker round trip', 'check', 'convert', 'publish'];
-  const rows = traces.map((t) => phases.map((k) => Number(new RegExp(`${k} ([0-9.]+) ms`).exec(t)?.[1])));
-  return phases.map((k, i) => `${k} ${quantile(rows.map((r) => r[i]).filter(Number.isFinite), 0.5)?.toFixed(2) ?? '?'}`).join(', ') + ' ms';
+/**
+ * Medians of the phases our server logs per diagnostics run (strataServer.ts, STRATA_TRACE_DIAGNOSTICS), plus the
+ * parts of the path outside them from the trace's epoch times: "in" = didChange sent → run scheduled (the pipe, JSON
+ * parse, vscode-jsonrpc's dispatch, TextDocuments applying the change), "out" = publish sent → received by the client.
+ */
+function pathEnds(client: Client, trace: string): { in: number; out: number } {
+  const version = Number(/trace v(\d+)/.exec(trace)?.[1]);
+  return {
+    in: Number(/scheduled at ([0-9.]+)/.exec(trace)?.[1]) - (client.sentAt.get(version) ?? NaN),
+    out: (client.receivedAt.get(version) ?? NaN) - Number(/published at ([0-9.]+)/.exec(trace)?.[1]),
+  };
+}
+
+function phaseMedian(client: Client, traces: string[], which: 'in' | 'out'): number {
+  return quantile(traces.map((t) => pathEnds(client, t)[which]).filter(Number.isFinite), 0.5);
+}
+
+/** One run's trace as STRATA_BENCH_TRACES=1 prints it: the keystroke's latency, in and out, then the server's phases. */
+function traceLine(client: Client, trace: string, latency: number | undefined): string {
+  const ends = pathEnds(client, trace);
+  const head = latency === undefined ? 'open' : `edit ${latency.toFixed(2)} ms (in ${ends.in.toFixed(2)}, out ${ends.out.toFixed(2)})`;
+  return `${head}: ${trace.replace(/; scheduled at .*/, '')}`;
+}
+
+function traceSummary(client: Client, traces: string[]): string {
+  const phases = ['queued', 'shadow', 'round trip', 'check', 'convert', 'publish'];
+  const rows = traces.map((t) => {
+    const ends = pathEnds(client, t);
+    return [ends.in, ...phases.map((k) => Number(new RegExp(`${k} ([0-9.]+) ms`).exec(t)?.[1])), ends.out];
+  });
+  const onMain = traces.filter((t) => t.includes('ran on main')).length;
+  return ['in', ...phases, 'out'].map((k, i) => `${k} ${quantile(rows.map((r) => r[i]).filter(Number.isFinite), 0.5)?.toFixed(2) ?? '?'}`).join(', ')
+    + ` ms; ${onMain} of ${traces.length} runs on the main thread, the others in the worker`;
 }
 
 async function semanticTokensMs(client: Client, uri: string): Promise<number> {
@@ -243,31 +314,41 @@ async function main(): Promise<void> {
   const texts = [
     { name: '3,000-line file', text: assemble3000(all) },
     { name: `median file (${medianFile(all).file})`, text: medianFile(all).text },
-  ];
+  ].filter((t) => runs(t.name));
   const ours = process.env.STRATA_BENCH_SERVER ? path.resolve(process.env.STRATA_BENCH_SERVER) : path.join(ROOT, 'dist/server.js');
-  const servers = [
-    { name: 'strata', command: [process.execPath, ours, '--stdio'] },
+  const servers: { name: string; command: string[]; env?: Record<string, string>; reference?: boolean }[] = [
+    { name: 'strata', command: [process.execPath, ...NODE_ARGS, ours, '--stdio'] },
     { name: 'dockerfile-language-server-nodejs', command: [process.execPath, path.join(ROOT, 'node_modules/dockerfile-language-server-nodejs/bin/docker-langserver'), '--stdio'] },
     // Not peers: what the path itself costs (bench/referenceLspServer.js), so the ratios above it can be read.
     { name: 'reference: publish only', command: [process.execPath, path.join(ROOT, 'bench/referenceLspServer.js'), '--stdio'], env: { REFERENCE_MODE: 'publish' }, reference: true },
     { name: 'reference: one parse, publish', command: [process.execPath, path.join(ROOT, 'bench/referenceLspServer.js'), '--stdio'], env: { REFERENCE_MODE: 'parse' }, reference: true },
+    { name: 'reference: publish only, 1 write', command: [process.execPath, path.join(ROOT, 'bench/referenceLspServer.js'), '--stdio'], env: { REFERENCE_MODE: 'publish', REFERENCE_WRITER: 'single' }, reference: true },
   ];
   const workspace = benchWorkspace();
   for (const { name, text } of texts) {
     const load0 = os.loadavg()[0];
     const parseSamples = bareParseSamples(text);
-    const results: { name: string; reference: boolean; p50: number; p99: number; tokens: number; cpuPerEdit: number; processCpuPerEdit: number; traces: string[]; floor: number }[] = [];
+    const results: { name: string; reference: boolean; p50: number; p99: number; coldP50: number; coldP99: number; tokens: number; cpuPerEdit: number; processCpuPerEdit: number; traces: string[]; allTraces: string[]; floor: number; client: Client }[] = [];
     for (const s of servers) {
-      const client = new Client(s.name, s.command, s.name === 'strata' ? { STRATA_TRACE_DIAGNOSTICS: '1' } : s.env ?? {});
+      const client = new Client(s.name, s.command, s.name === 'strata' ? { STRATA_TRACE_DIAGNOSTICS: '1' } : { ...s.env, STRATA_TRACE_DIAGNOSTICS: '1' });
       await client.start(pathToFileURL(workspace).href);
       const uri = pathToFileURL(path.join(workspace, 'Dockerfile')).href;
+      // first the fresh server (the same keystrokes), then the same again after an editing session elsewhere
+      const cold = await diagnosticLatency(client, uri, text);
+      await client.conn.sendNotification('textDocument/didClose', { textDocument: { uri } });
+      await warmUp(client, workspace, all, text);
+      const traces1 = client.traces.length;
       const { times, cpuPerEdit, processCpuPerEdit } = await diagnosticLatency(client, uri, text);
       const tokens = s.reference ? NaN : await semanticTokensMs(client, uri);
       // The transport floor: the round trip of a request the server cannot handle (MethodNotFound) over the same
       // stdio/JSON-RPC path — what any didChange→publish latency contains before the server does any work.
       const floorSamples: number[] = [];
       for (let i = 0; i < 50; i++) floorSamples.push(await client.timedRequest('strata/bench/noSuchMethod', {}, 2000));
-      results.push({ name: s.name, reference: !!s.reference, p50: quantile(times, 0.5), p99: quantile(times, 0.99), tokens, cpuPerEdit, processCpuPerEdit, traces: client.traces.slice(1), floor: quantile(floorSamples, 0.5) });
+      const measured = client.traces.slice(traces1, traces1 + times.length + 1);
+      results.push({
+        name: s.name, reference: !!s.reference, p50: quantile(times, 0.5), p99: quantile(times, 0.99), coldP50: quantile(cold.times, 0.5), coldP99: quantile(cold.times, 0.99),
+        tokens, cpuPerEdit, processCpuPerEdit, traces: measured.slice(1), allTraces: measured.map((t, i) => traceLine(client, t, i === 0 ? undefined : times[i - 1])), floor: quantile(floorSamples, 0.5), client,
+      });
       client.stop();
       parseSamples.push(...bareParseSamples(text));
     }
@@ -276,17 +357,21 @@ async function main(): Promise<void> {
     console.log(`\n${name}: ${text.split('\n').length} lines, ${text.length} chars; dockerfile-ast bare parse ${parse.toFixed(2)} ms (baseline); load average ${load0.toFixed(1)} → ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores`);
     for (const r of results) {
       if (r.reference) {
-        console.log(`  ${r.name.padEnd(34)} didChange→diagnostics p50 ${r.p50.toFixed(2)} ms = ${(r.p50 / parse).toFixed(2)}× parse, p99 ${r.p99.toFixed(1)} ms; CPU per edit ${r.processCpuPerEdit.toFixed(2)} ms`);
+        console.log(`  ${r.name.padEnd(34)} didChange→diagnostics p50 ${r.p50.toFixed(2)} ms = ${(r.p50 / parse).toFixed(2)}× parse, p99 ${r.p99.toFixed(1)} ms; CPU per edit ${r.processCpuPerEdit.toFixed(2)} ms; fresh server p50 ${r.coldP50.toFixed(2)} ms = ${(r.coldP50 / parse).toFixed(2)}×`);
+        if (r.traces.length) console.log(`  ${''.padEnd(34)} in ${phaseMedian(r.client, r.traces, 'in').toFixed(2)} ms, out ${phaseMedian(r.client, r.traces, 'out').toFixed(2)} ms (medians)`);
         continue;
       }
       const vsPeer = r === peer ? '' : ` (${(r.p50 / peer.p50).toFixed(2)}× / ${(r.p99 / peer.p99).toFixed(2)}× the peer's)`;
       console.log(`  ${r.name.padEnd(34)} didChange→diagnostics p50 ${r.p50.toFixed(1)} ms = ${(r.p50 / parse).toFixed(2)}× parse, p99 ${r.p99.toFixed(1)} ms = ${(r.p99 / parse).toFixed(2)}× parse${vsPeer}; `
         + `CPU per edit ${r.processCpuPerEdit.toFixed(1)} ms (main thread ${r.cpuPerEdit.toFixed(1)}); semantic tokens ${Number.isFinite(r.tokens) ? `${r.tokens.toFixed(1)} ms = ${(r.tokens / parse).toFixed(2)}× parse` : 'not answered within 10 s'}`);
-      if (r.traces.length) console.log(`  ${''.padEnd(34)} where a run goes (medians): ${traceSummary(r.traces)}`);
+      console.log(`  ${''.padEnd(34)} fresh server (its first ${EDITS} keystrokes, before the warm-up): p50 ${r.coldP50.toFixed(1)} ms = ${(r.coldP50 / parse).toFixed(2)}× parse, p99 ${r.coldP99.toFixed(1)} ms`);
+      if (r.traces.length) console.log(`  ${''.padEnd(34)} where a run goes (medians): ${traceSummary(r.client, r.traces)}`);
+      if (process.env.STRATA_BENCH_TRACES === '1') for (const t of r.allTraces) console.log(`    ${t}`);
       console.log(`  ${''.padEnd(34)} transport floor (unknown-method round trip) p50 ${r.floor.toFixed(2)} ms = ${(r.floor / parse).toFixed(2)}× parse; diagnostics p50 above the floor ${(r.p50 - r.floor).toFixed(1)} ms = ${((r.p50 - r.floor) / parse).toFixed(2)}× parse`);
     }
   }
   rmSync(workspace, { recursive: true, force: true });
+  if (!runs('pathological documents')) return;
 
   console.log(`\npathological documents: slowest answer over every advertised request (goal < 1000 ms); load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores`);
   const pathological = [

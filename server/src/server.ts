@@ -8,10 +8,13 @@ import { isMainThread, workerData } from 'node:worker_threads';
 import { createConnection, ProposedFeatures } from 'vscode-languageserver/node';
 import { StrataServer } from './lsp/strataServer';
 import { DIAGNOSTICS_WORKER_ROLE, runDiagnosticsWorker } from './lsp/diagnosticsRunner';
+import { coalesceWrites } from './lsp/coalesceStdout';
 
 if (!isMainThread && (workerData as { role?: string } | null)?.role === DIAGNOSTICS_WORKER_ROLE) {
   runDiagnosticsWorker();
 } else {
+  // header and body of each message in one system call (see coalesceStdout.ts)
+  if (process.argv.includes('--stdio')) coalesceWrites(process.stdout);
   const connection = createConnection(ProposedFeatures.all);
 
   // Last line of defence: a stray rejection is logged through LSP (never on stdout, which carries the protocol), as

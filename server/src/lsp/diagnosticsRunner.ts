@@ -1,18 +1,22 @@
 /**
  * Runs `checkDockerfile` off the LSP thread, in a worker thread, so a slow document (dockerfile-utils' validation of
- * a 10,000-line continued RUN takes seconds) never delays completion, hover or a cancel on the main thread.
+ * a 10,000-line continued RUN takes seconds) never delays completion, hover or a cancel on the main thread — except
+ * the checks `MainThreadPolicy` predicts to be cheap (a small document whose previous check took under 2 ms): those
+ * run right away on the main thread, which saves the two thread hand-overs a worker job costs.
  *
  * The worker is the server's own bundle started again with `workerData.role === 'diagnostics'` (see server.ts), so no
  * extra file ships. One worker serves all documents; per document only the newest text waits (older ones are
  * dropped, their version is stale). A job that runs past `timeoutMs` gets the worker terminated and restarted, and
  * an empty result with the failure logged. If worker threads are unavailable, jobs run in-process.
  */
+import { DIAGNOSTICS_SEMI_SPACE_MB, withSemiSpace } from './workerHeap';
 import { Worker, parentPort } from 'node:worker_threads';
 import { checkDockerfile } from '../rules/checkDockerfile';
 import { IncrementalChecker } from '../rules/incrementalChecker';
 import { installAstShims } from '../dockerfile/astShims';
 import type { StrataDiagnostic } from '../rules/strataDiagnostic';
 import { toCheckOptions, type SerializableCheckOptions } from '../rules/checkSettings';
+import { MainThreadPolicy, mainThreadLimitsFromEnv, type MainThreadLimits } from './mainThreadPolicy';
 
 export const DIAGNOSTICS_WORKER_ROLE = 'diagnostics';
 
@@ -41,6 +45,10 @@ export interface DiagnosticsResult {
   ruleErrors: { rule: string; message: string }[];
   /** Time the check itself took where it ran (ms), for STRATA_TRACE_DIAGNOSTICS. */
   computeMs?: number;
+  /** The check started from nothing (no previous analysis of the document where it ran). */
+  full?: boolean;
+  /** Where the check ran: the worker thread, or the calling (main) thread. */
+  ranOn?: 'main' | 'worker';
 }
 
 interface WorkerReply extends DiagnosticsResult {
@@ -105,18 +113,22 @@ export function runDiagnosticsWorker(): void {
 export class DiagnosticsRunner {
   private worker: Worker | undefined;
   private nextId = 1;
-  private running: { id: number; resolve: (r: DiagnosticsResult) => void; timer: NodeJS.Timeout } | undefined;
+  private running: { id: number; resolve: (r: DiagnosticsResult) => void; timer: NodeJS.Timeout; documentKey?: string; length: number } | undefined;
   private readonly queue: { text: string; options?: SerializableCheckOptions; documentKey?: string; resolve: (r: DiagnosticsResult) => void }[] = [];
   private disabled = false;
-  /** Incremental checkers when there is no worker (jobs run in-process). */
+  /** Incremental checkers of the jobs run on this thread (all of them when there is no worker). */
   private readonly localCheckers = new CheckerCache();
+  /** Which checks run on this thread although there is a worker (none without limits). */
+  private readonly policy: MainThreadPolicy | undefined;
   private eagerStart: NodeJS.Immediate | undefined;
 
   constructor(
     private readonly workerScript: string | undefined,
     private readonly log: (message: string) => void,
     private readonly timeoutMs = 20_000,
+    mainThread: MainThreadLimits | false = mainThreadLimitsFromEnv(),
   ) {
+    if (mainThread) this.policy = new MainThreadPolicy(mainThread);
     // Start the worker now, not on the first didOpen: it loads while the client initialises, so the first didOpen
     // does not wait for a worker to start.
     if (workerScript) this.eagerStart = setImmediate(() => this.ensureWorker());
@@ -127,6 +139,14 @@ export class DiagnosticsRunner {
    * worker re-analyses only what changed since that document's previous check; the result is the same as without.
    */
   check(text: string, options?: SerializableCheckOptions, documentKey?: string): Promise<DiagnosticsResult> {
+    if (documentKey !== undefined && this.policy && this.workerScript && !this.disabled
+      && this.policy.runsOnMain(documentKey, text, this.localCheckers.has(documentKey))) {
+      // Cheap by the policy's prediction: now, on this thread. The document's worker-side analysis stays (LRU-bounded)
+      // so a later check that goes back there re-analyses only what changed since.
+      const result: DiagnosticsResult = { ...safeAnalyse(text, options, this.localCheckers, documentKey), ranOn: 'main' };
+      this.policy.record(documentKey, text.length, result.computeMs ?? Infinity, result.full ?? true, true);
+      return Promise.resolve(result);
+    }
     return new Promise((resolve) => {
       this.queue.push({ text, options, documentKey, resolve });
       this.pump();
@@ -136,6 +156,7 @@ export class DiagnosticsRunner {
   /** Drops the cached analysis of a document (call on didClose). Messages are ordered, so a later check starts afresh. */
   forget(documentKey: string): void {
     this.localCheckers.forget(documentKey);
+    this.policy?.forget(documentKey);
     this.worker?.postMessage({ kind: 'forget', documentKey } satisfies ForgetMessage);
   }
 
@@ -152,7 +173,7 @@ export class DiagnosticsRunner {
     if (!worker) {
       // No worker: compute here, but still asynchronously so the caller's message loop turns first.
       setImmediate(() => {
-        job.resolve(safeAnalyse(job.text, job.options, this.localCheckers, job.documentKey));
+        job.resolve({ ...safeAnalyse(job.text, job.options, this.localCheckers, job.documentKey), ranOn: 'main' });
         this.pump();
       });
       return;
@@ -161,25 +182,28 @@ export class DiagnosticsRunner {
     const timer = setTimeout(() => {
       this.log(`diagnostics took over ${this.timeoutMs} ms and were abandoned (worker restarted)`);
       this.dispose();
-      this.finish(id, { diagnostics: [], ruleErrors: [] });
+      this.finish(id, { diagnostics: [], ruleErrors: [], computeMs: this.timeoutMs, full: true });
     }, this.timeoutMs);
-    this.running = { id, resolve: job.resolve, timer };
+    this.running = { id, resolve: job.resolve, timer, documentKey: job.documentKey, length: job.text.length };
     worker.postMessage({ kind: 'check', id, text: job.text, options: job.options, documentKey: job.documentKey } satisfies Job);
   }
 
   private finish(id: number, result: DiagnosticsResult): void {
     if (!this.running || this.running.id !== id) return;
     clearTimeout(this.running.timer);
-    const { resolve } = this.running;
+    const { resolve, documentKey, length } = this.running;
     this.running = undefined;
-    resolve(result);
+    if (documentKey !== undefined) this.policy?.record(documentKey, length, result.computeMs ?? Infinity, result.full ?? true, false);
+    resolve({ ...result, ranOn: 'worker' });
     this.pump();
   }
 
   private ensureWorker(): Worker | undefined {
     if (this.worker || this.disabled || !this.workerScript) return this.worker;
     try {
-      const worker = new Worker(this.workerScript, { workerData: { role: DIAGNOSTICS_WORKER_ROLE }, stdout: true, stderr: true });
+      // a young generation big enough for a cold check of a large file (workerHeap.ts)
+      const script = this.workerScript;
+      const worker = withSemiSpace(DIAGNOSTICS_SEMI_SPACE_MB, () => new Worker(script, { workerData: { role: DIAGNOSTICS_WORKER_ROLE }, stdout: true, stderr: true }));
       worker.on('message', (r: WorkerReply) => this.finish(r.id, r));
       worker.on('error', (e) => {
         this.log(`diagnostics worker failed: ${e.message}`);
@@ -202,9 +226,10 @@ export class DiagnosticsRunner {
 /** `analyse` that never throws; with a `documentKey`, incrementally through that document's checker in `checkers`. */
 function safeAnalyse(text: string, options: SerializableCheckOptions | undefined, checkers: CheckerCache, documentKey?: string): DiagnosticsResult {
   const t0 = performance.now();
+  const full = documentKey === undefined || !checkers.has(documentKey);
   try {
     const result = analyse(text, options, documentKey !== undefined ? checkers.get(documentKey) : undefined);
-    return { ...result, computeMs: performance.now() - t0 };
+    return { ...result, computeMs: performance.now() - t0, full };
   } catch (e) {
     // A failed incremental run may have left its cache half-updated: start that document afresh next time.
     if (documentKey !== undefined) checkers.forget(documentKey);

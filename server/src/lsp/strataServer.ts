@@ -299,8 +299,9 @@ export class StrataServer {
     try {
       const options = this.ruleSettings.cachedOptionsFor(uri);
       const t1 = this.trace ? performance.now() : 0;
-      // The URI as document key: the worker keeps this document's previous analysis and re-checks only what changed.
-      const { diagnostics, ruleErrors, computeMs } = await this.diagnosticsRunner.check(shadow.text, options, uri);
+      // The URI as document key: the runner keeps this document's previous analysis (in the worker, or on this thread
+      // when the check is cheap: mainThreadPolicy.ts) and re-checks only what changed.
+      const { diagnostics, ruleErrors, computeMs, ranOn } = await this.diagnosticsRunner.check(shadow.text, options, uri);
       const t2 = this.trace ? performance.now() : 0;
       for (const r of ruleErrors) this.guard.record(r.rule === 'diagnostics' ? 'diagnostics' : `rule ${r.rule}`, new Error(r.message));
       const now = this.documents.get(uri);
@@ -314,7 +315,9 @@ export class StrataServer {
         if (this.trace) {
           const ms = (a: number, b: number) => (b - a).toFixed(2);
           this.connection.console.log(`diagnostics trace v${version}: queued ${scheduled ? ms(scheduled, t0) : '-'} ms, shadow ${ms(t0, t1)} ms (options included), `
-            + `worker round trip ${ms(t1, t2)} ms, check ${computeMs?.toFixed(2) ?? '-'} ms, convert ${ms(t2, t3)} ms, publish ${ms(t3, performance.now())} ms, ${lsp.length} diagnostics`);
+            + `ran on ${ranOn ?? '-'}: round trip ${ms(t1, t2)} ms, check ${computeMs?.toFixed(2) ?? '-'} ms, convert ${ms(t2, t3)} ms, publish ${ms(t3, performance.now())} ms, ${lsp.length} diagnostics; `
+            // Epoch times (ms): the benchmark splits the rest of the path into message in (before "queued") and out.
+            + `scheduled at ${scheduled ? (performance.timeOrigin + scheduled).toFixed(3) : '-'}, published at ${(performance.timeOrigin + t3).toFixed(3)}`);
         }
       }
     } finally {

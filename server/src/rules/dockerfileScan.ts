@@ -137,8 +137,8 @@ export function scanDockerfile(text: string): DockerfileScan {
       joined += cont ? next.replace(contRe, '$1') : next;
     }
     const textEndLine = i - 1;
-    const ws = /^(\S+)(\s+|$)/.exec(joined.trim());
     const trimmedLine = joined.trim();
+    const ws = /^(\S+)(\s+|$)/.exec(trimmedLine);
     const keyword = ws ? ws[1] : trimmedLine;
     const afterKeyword = trimmedLine.slice(keyword.length).replace(/^\s+/, '');
     const { flags, rest } = extractFlags(afterKeyword);
@@ -148,7 +148,7 @@ export function scanDockerfile(text: string): DockerfileScan {
       startLine,
       endLine: textEndLine,
       textEndLine,
-      column: raw.length - raw.replace(/^\s+/, '').length,
+      column: raw.length - stripped.length,
       line: trimmedLine,
       flags,
       rest,
@@ -227,50 +227,58 @@ export function heredocsFromLine(line: string): { name: string; chomp: boolean; 
   return out;
 }
 
-/** BuildKit's parseWords: whitespace-separated words, quotes kept, escapes kept. */
+/**
+ * BuildKit's parseWords: whitespace-separated words, quotes kept, escapes kept. A word keeps every character from its
+ * first to its last (only an escape at the very end of `rest` is dropped, and it ends the text), so each word is one
+ * `substring` of `rest` rather than a string built a character at a time.
+ */
 export function parseWords(rest: string, escape: string): string[] {
   const words: string[] = [];
-  let word = '';
-  let inWord = false;
-  let quote = '';
+  const esc = escape.length === 1 ? escape.charCodeAt(0) : -1;
+  let start = -1; // the current word's first character, -1 between words
+  let end = -1; // one past its last character so far
+  let quote = 0;
   let blankOK = false;
   for (let pos = 0; pos < rest.length; pos++) {
-    const ch = rest[pos];
-    if (!inWord) {
-      if (/\s/.test(ch)) continue;
-      inWord = true;
+    const c = rest.charCodeAt(pos);
+    if (start === -1) {
+      if (isRegexSpace(c)) continue;
+      start = end = pos;
     }
-    if (quote) {
-      if (ch === quote) quote = '';
-      else if (ch === escape && quote !== "'") {
+    if (quote !== 0) {
+      if (c === quote) quote = 0;
+      else if (c === esc && quote !== SINGLE_QUOTE) {
         if (pos + 1 === rest.length) continue;
-        word += ch;
-        pos++;
-        word += rest[pos];
+        end = ++pos + 1;
         continue;
       }
-      word += ch;
+      end = pos + 1;
       continue;
     }
-    if (/\s/.test(ch)) {
-      if (blankOK || word.length > 0) words.push(word);
-      word = '';
+    if (isRegexSpace(c)) {
+      if (blankOK || end > start) words.push(rest.substring(start, end));
+      start = -1;
       blankOK = false;
-      inWord = false;
       continue;
     }
-    if (ch === '"' || ch === "'") { quote = ch; blankOK = true; }
-    if (ch === escape) {
+    if (c === DOUBLE_QUOTE || c === SINGLE_QUOTE) { quote = c; blankOK = true; }
+    if (c === esc) {
       if (pos + 1 === rest.length) continue;
-      word += ch;
-      pos++;
-      word += rest[pos];
+      end = ++pos + 1;
       continue;
     }
-    word += ch;
+    end = pos + 1;
   }
-  if (inWord && (blankOK || word.length > 0)) words.push(word);
+  if (start !== -1 && (blankOK || end > start)) words.push(rest.substring(start, end));
   return words;
+}
+
+const SINGLE_QUOTE = 39;
+const DOUBLE_QUOTE = 34;
+/** `/\s/.test(String.fromCharCode(c))` without the string. */
+function isRegexSpace(c: number): boolean {
+  if (c < 128) return c === 32 || (c >= 9 && c <= 13);
+  return /\s/.test(String.fromCharCode(c));
 }
 
 /** The exec (JSON array of strings) form, or null for the shell form. */

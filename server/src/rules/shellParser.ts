@@ -47,6 +47,17 @@ const META = new Set([' ', '\t', '\n', ';', '&', '|', '(', ')', '<', '>']);
 const RESERVED = new Set(['if', 'then', 'else', 'elif', 'fi', 'do', 'done', 'case', 'esac', 'while', 'until', 'for', 'in', '{', '}', '!', 'function']);
 const STOP_WORDS = new Set(['then', 'else', 'elif', 'fi', 'do', 'done', 'esac', '}']);
 
+/** Not a word's end (META, `\r`) nor the start of an escape, quote or expansion. */
+function isPlainWordChar(c: number): boolean {
+  switch (c) {
+    case 32: case 9: case 10: case 59: case 38: case 124: case 40: case 41: case 60: case 62: // META
+    case 13: case 92: case 39: case 34: case 36: case 96: // \r \\ ' " $ `
+      return false;
+    default:
+      return true;
+  }
+}
+
 class Lexer {
   private pos = 0;
   private line = 0;
@@ -151,8 +162,12 @@ class Lexer {
         continue;
       }
       if (c === '$' || c === '`') { value += this.readExpansion(); continue; }
-      value += c;
-      this.advance();
+      // A run of plain characters, copied with one slice; none is a newline, so only the column moves.
+      let end = this.pos + 1;
+      while (end < this.src.length && isPlainWordChar(this.src.charCodeAt(end))) end++;
+      value += this.src.slice(this.pos, end);
+      this.col += end - this.pos;
+      this.pos = end;
     }
     return { value, raw: this.src.slice(start, this.pos), quoted };
   }

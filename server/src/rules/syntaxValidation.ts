@@ -92,6 +92,8 @@ export function validateSyntax(text: string, lineCount: number): StrataDiagnosti
 interface CheckedInstruction {
   getKeyword(): string;
   getTextContent(): string;
+  getArgumentsRange(): { start: { line: number; character: number } } | null;
+  document: { getText(): string; offsetAt(position: { line: number; character: number }): number };
 }
 type Check = (this: unknown, instruction: CheckedInstruction, problems: unknown[]) => void;
 
@@ -109,7 +111,9 @@ type Check = (this: unknown, instruction: CheckedInstruction, problems: unknown[
  * `checkJSONQuotes` (CMD, ENTRYPOINT, RUN, VOLUME, SHELL…) reports a JSON array written with single quotes; it
  * rebuilds the arguments' content across continuation lines first (`getArgumentsContent`, the costliest call on a
  * long RUN). Its scan reaches the report only through a `'` after a `[`, both characters of that content, which is
- * made of pieces of the instruction's text: without both in the text it cannot report, and is skipped.
+ * made of pieces of the instruction's text: without both in the text it cannot report, and is skipped. Its scan
+ * also stops at the first character unless that is `[`, and the content starts at the first argument's start
+ * (`getArgumentsRange()`, answered without building the arguments: astShims.ts), so that is checked first too.
  *
  * `getHeredocLines` (RUN and COPY, for the empty-continuation check) asks dockerfile-ast for the instruction's
  * heredocs, a scan of its whole text. dockerfile-ast only makes a heredoc of an argument whose value starts with
@@ -139,6 +143,10 @@ export function newSyntaxValidator(): Validator {
   internals.checkJSONQuotes = function (instruction, problems) {
     const text = instruction.getTextContent();
     if (text.indexOf("'") < 0 || text.indexOf('[') < 0) return;
+    // Its scan stops at once unless the content's first character is `[`; that content starts at the first
+    // argument's first character (and is null exactly when there is no argument).
+    const args = instruction.getArgumentsRange();
+    if (args === null || instruction.document.getText().charAt(instruction.document.offsetAt(args.start)) !== '[') return;
     checkJSONQuotes.call(this, instruction, problems);
   };
   const checkArguments = internals.checkArguments;

@@ -13,10 +13,12 @@ export interface WordResult {
   result: string;
   /** Split words (ProcessWords), only when requested. */
   words: string[];
-  matched: Set<string>;
-  unmatched: Set<string>;
+  matched: ReadonlySet<string>;
+  unmatched: ReadonlySet<string>;
   error: string | null;
 }
+
+const NONE: ReadonlySet<string> = new Set();
 
 export function mapEnv(map: ReadonlyMap<string, string>): VarEnv {
   return { get: (k) => map.get(k), keys: () => [...map.keys()] };
@@ -25,8 +27,11 @@ export function mapEnv(map: ReadonlyMap<string, string>): VarEnv {
 const SPECIAL = new Set(['@', '*', '#', '?', '-', '$', '!', '0']);
 
 export function processWord(word: string, env: VarEnv, escape = '\\', split = false): WordResult {
-  const matched = new Set<string>();
-  const unmatched = new Set<string>();
+  // Most words are literal (no quote, `$` or escape; when splitting, no whitespace either): the loop below would copy
+  // each character into the result and look up nothing.
+  if (isLiteral(word, escape, split)) return { result: word, words: split && word !== '' ? [word] : [], matched: NONE, unmatched: NONE, error: null };
+  let matched: Set<string> | undefined; // created at the first lookup: most quoted words look up nothing
+  let unmatched: Set<string> | undefined;
   const words: string[] = [];
   let cur = '';
   let curStarted = false;
@@ -35,8 +40,8 @@ export function processWord(word: string, env: VarEnv, escape = '\\', split = fa
 
   const getEnv = (name: string): string | undefined => {
     const v = env.get(name);
-    if (v !== undefined) matched.add(name);
-    else unmatched.add(name);
+    if (v !== undefined) (matched ??= new Set()).add(name);
+    else (unmatched ??= new Set()).add(name);
     return v;
   };
 
@@ -152,7 +157,17 @@ export function processWord(word: string, env: VarEnv, escape = '\\', split = fa
     pos++;
   }
   if (split && (curStarted || cur.length > 0)) words.push(cur);
-  return { result: cur, words, matched, unmatched, error };
+  return { result: cur, words, matched: matched ?? NONE, unmatched: unmatched ?? NONE, error };
+}
+
+function isLiteral(word: string, escape: string, split: boolean): boolean {
+  const esc = escape.length === 1 ? escape.charCodeAt(0) : -1;
+  for (let i = 0; i < word.length; i++) {
+    const c = word.charCodeAt(i);
+    if (c === 39 || c === 34 || c === 36 || c === esc) return false; // ' " $ escape
+    if (split && /\s/.test(word[i])) return false;
+  }
+  return true;
 }
 
 /** Levenshtein distance (insert/delete/substitute cost 1), as agext/levenshtein with default params. */

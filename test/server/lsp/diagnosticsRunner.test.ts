@@ -1,7 +1,9 @@
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { CheckerCache, DiagnosticsRunner } from '../../../server/src/lsp/diagnosticsRunner';
+import { MAIN_THREAD_LIMITS, mainThreadLimitsFromEnv } from '../../../server/src/lsp/mainThreadPolicy';
 import { checkDockerfile } from '../../../server/src/rules/checkDockerfile';
+import { crlf, DIST } from '../../support/paths';
 
 describe('CheckerCache', () => {
   it('keeps one checker per document, drops the least recently checked beyond its bound, and forgets on request', () => {
@@ -70,6 +72,56 @@ describe('DiagnosticsRunner with the bundled server as its worker', () => {
     assert.ok(r.diagnostics.some((d) => d.rule === 'syntax/invalid-port'));
     assert.deepEqual(r.ruleErrors, []);
     assert.equal(typeof r.computeMs, 'number', 'the worker reports its check time');
+    runner.dispose();
+  });
+});
+
+describe('DiagnosticsRunner: main thread and worker', () => {
+  const summary = (ds: { rule: string; line: number; character: number; endLine: number; endCharacter: number; message: string; severity: string }[]) =>
+    ds.map((d) => `${d.line}:${d.character}-${d.endLine}:${d.endCharacter} ${d.severity} ${d.rule} ${d.message}`);
+  const script = `${DIST}/server.js`;
+
+  for (const [eol, fix] of [['LF', (t: string) => t], ['CRLF', crlf]] as const) {
+    it(`gives the same diagnostics on either path as a one-off check, edit after edit (${eol})`, async () => {
+      // Every check after the first on the main thread, against every check in the worker.
+      const onMain = new DiagnosticsRunner(script, () => {}, 20_000, mainThreadLimitsFromEnv({ STRATA_DIAGNOSTICS_MAIN_THREAD: 'always' }));
+      const inWorker = new DiagnosticsRunner(script, () => {}, 20_000, false);
+      const texts = [
+        'FROM debian:12 as build\nARG P=80\nEXPOSE $P\nRUN apt-get update && apt-get install -y curl\n',
+        'FROM debian:12 as build\nARG P=80\nEXPOSE $P abc\nRUN apt-get update && apt-get install -y curl\n',
+        'FROM debian:12 as build\nARG P=80x\nEXPOSE $P abc\nRUN apt-get update && apt-get install -y curl\n',
+        'FROM debian:12 as build\nARG P=80x\nEXPOSE $P abc\nRUN apt-get update && \\\n  apt-get install -y curl\nFRM x\n',
+        'FROM debian:12 as build\nARG P=80\nEXPOSE $P\nRUN apt-get update && apt-get install -y curl\n',
+      ].map(fix);
+      const ran: string[] = [];
+      for (const text of texts) {
+        const a = await onMain.check(text, undefined, 'file:///Dockerfile');
+        const b = await inWorker.check(text, undefined, 'file:///Dockerfile');
+        assert.deepEqual(summary(a.diagnostics), summary(b.diagnostics));
+        assert.deepEqual(summary(a.diagnostics), summary(checkDockerfile(text)));
+        assert.equal(b.ranOn, 'worker');
+        ran.push(a.ranOn!);
+      }
+      assert.deepEqual(ran, ['worker', 'main', 'main', 'main', 'main']);
+      onMain.dispose();
+      inWorker.dispose();
+    });
+  }
+
+  it('keeps a small document whose full check is slow in the worker (default limits)', async () => {
+    // ~28 KB (under maxChars), but dockerfile-utils resolves each ENV through the chain before it: a full check takes
+    // 100–250 ms here, several times maxFullMs, so the main thread never takes it over.
+    const text = 'FROM alpine\n' + Array.from({ length: 1500 }, (_, i) => `ENV B${i}=\${B${i - 1}}x`).join('\n') + '\n';
+    assert.ok(text.length < MAIN_THREAD_LIMITS.maxChars);
+    const runner = new DiagnosticsRunner(script, () => {}, 20_000, MAIN_THREAD_LIMITS);
+    const ran: string[] = [];
+    let edited = text;
+    for (let i = 0; i < 4; i++) {
+      const r = await runner.check(edited, undefined, 'file:///slow/Dockerfile');
+      ran.push(r.ranOn!);
+      edited = edited.replace('FROM alpine', i % 2 ? 'FROM alpine' : 'FROM alpine ');
+    }
+    assert.deepEqual(ran, ['worker', 'worker', 'worker', 'worker']);
     runner.dispose();
   });
 });

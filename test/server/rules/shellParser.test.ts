@@ -21,6 +21,11 @@ describe('shell parser', () => {
     const r = parseShellScript('apt-get update \\\n  && apt-get install -y \\\n     curl');
     assert.deepEqual(r.commands.map((c) => [c.words[0].line, c.words[0].col, c.words.length]), [[0, 0, 2], [1, 5, 4]]);
   });
+  it('records the column of every word after long words, quotes, expansions and an escaped `;`', () => {
+    const r = parseShellScript('longcommandname --some-flag=value && x "q q" $V; yy zz \\; other');
+    assert.deepEqual(r.commands.map((c) => c.words.map((w) => `${w.value}@${w.line}:${w.col}`)),
+      [['longcommandname@0:0', '--some-flag=value@0:16'], ['x@0:37', 'q q@0:39', '$V@0:45'], ['yy@0:49', 'zz@0:52', ';@0:55', 'other@0:58']]);
+  });
   it('marks pipelines and what feeds them', () => {
     const r = parseShellScript('curl -fsSL x | tar -xz | sort; echo ok');
     assert.deepEqual(r.commands.map((c) => [c.words[0].value, c.pipeIndex, c.pipeLength, c.pipedFrom.join(',')]),

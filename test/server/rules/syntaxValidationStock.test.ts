@@ -20,6 +20,7 @@ import { loadPristineAst } from '../../support/pristineAst';
 import { CORPUS, crlf } from '../../support/paths';
 import { FUZZ_SEED, loadCorpus, mutate, rng } from '../../fuzz/corpusMutator';
 import { Parser as OwnParser } from 'dockerfile-ast/lib/parser';
+import { astViews } from '../dockerfile/astViews';
 
 const pristine = loadPristineAst();
 installAstGuards(pristine);
@@ -108,21 +109,6 @@ describe('syntax validation = stock dockerfile-utils (fuzzed corpus files)', () 
 });
 
 describe('getRawArguments memo (astShims)', () => {
-  /** Every argument-derived view of every instruction, as plain data (ranges included). */
-  function views(parse: (t: string) => { getInstructions(): unknown[] }, text: string): unknown {
-    const out: unknown[] = [];
-    for (const ins of parse(text).getInstructions() as Record<string, (...a: unknown[]) => unknown>[]) {
-      const v: Record<string, unknown> = {};
-      for (const name of ['getArguments', 'getRawArguments', 'getFlags', 'getVariables', 'getArgumentsRanges', 'getArgumentsContent',
-        'getImageNameRange', 'getRegistryRange', 'getImageRange', 'getImageTagRange', 'getBuildStageRange', 'getHeredocs', 'getProperties', 'getJSONStrings']) {
-        if (typeof ins[name] !== 'function') continue;
-        // Twice: the second call is served from the memo (and the first may have had its result mutated by the caller).
-        v[name] = JSON.stringify([ins[name](), ins[name]()]);
-      }
-      out.push(v);
-    }
-    return out;
-  }
   it('every argument view of every corpus instruction equals an unpatched parse, LF and CRLF', () => {
     const stock = (t: string) => new pristine.Parser().parse(t) as unknown as { getInstructions(): unknown[] };
     const ours = (t: string) => new OwnParser().parse(t) as unknown as { getInstructions(): unknown[] };
@@ -131,9 +117,9 @@ describe('getRawArguments memo (astShims)', () => {
     assert.notEqual(raw(pristine.Instruction.prototype), raw(Object.getPrototypeOf(Object.getPrototypeOf(new OwnParser().parse('RUN x').getInstructions()[0]))));
     for (const f of FILES.filter((_, i) => i % 3 === 0)) {
       const text = readFileSync(path.join(DIR, f), 'utf8');
-      for (const t of [text, crlf(text)]) assert.deepEqual(views(ours, t), views(stock, t), f);
+      for (const t of [text, crlf(text)]) assert.deepEqual(astViews(ours, t), astViews(stock, t), f);
     }
-    for (const t of EDGE_CASES) assert.deepEqual(views(ours, t), views(stock, t), JSON.stringify(t));
+    for (const t of EDGE_CASES) assert.deepEqual(astViews(ours, t), astViews(stock, t), JSON.stringify(t));
   });
   it('callers own what they get: mutating a returned range or array does not reach the next call', () => {
     const from = new OwnParser().parse('FROM registry:5000/ns/img:tag AS x\n').getFROMs()[0];

@@ -545,14 +545,14 @@ function definitionDescription(l: Linter, instruction: string, keys: string[], i
   l.at('InvalidDefinitionDescription', ins, BK.InvalidDefinitionDescription(instruction, keys.length > 1 ? '<arg_key>' : keys[0]));
 }
 
-function reportUnusedFromArgs(l: Linter, known: Set<string>, unmatched: Set<string>, ins: ScanInstruction): void {
+function reportUnusedFromArgs(l: Linter, known: Set<string>, unmatched: ReadonlySet<string>, ins: ScanInstruction): void {
   for (const arg of unmatched) {
     if (known.has(arg)) continue;
     l.at('UndefinedArgInFrom', ins, BK.UndefinedArgInFrom(arg, suggest(arg, known)));
   }
 }
 
-function reportUnmatched(l: Linter, ins: ScanInstruction, declared: Set<string>, env: VarEnv, unmatched: Set<string>): void {
+function reportUnmatched(l: Linter, ins: ScanInstruction, declared: Set<string>, env: VarEnv, unmatched: ReadonlySet<string>): void {
   for (const v of unmatched) {
     if (declared.has(v) || NON_ENV_ARGS.has(v)) continue;
     l.at('UndefinedVar', ins, BK.UndefinedVar(v, suggest(v, env.keys())));
