@@ -27,10 +27,11 @@ interface NativeZstd {
   close(): void;
 }
 
-type Factory = (options?: { chunkSize?: number }) => unknown;
+/** zlib's zstd decoder factory (Node ≥ 22.15), or null on older runtimes; typed here since @types/node may predate it. */
+export type ZstdFactory = (options?: { chunkSize?: number }) => NodeJS.ReadWriteStream;
 
-function factory(): Factory | null {
-  const f = (zlib as unknown as { createZstdDecompress?: Factory }).createZstdDecompress;
+export function zlibZstdFactory(): ZstdFactory | null {
+  const f = (zlib as unknown as { createZstdDecompress?: ZstdFactory }).createZstdDecompress;
   return typeof f === 'function' ? f : null;
 }
 
@@ -44,7 +45,7 @@ let available: boolean | undefined;
 /** Whether this runtime has built-in zstd with the native handle shape this module needs (probed once). */
 export function builtinZstdRangeAvailable(): boolean {
   if (available === undefined) {
-    const f = factory();
+    const f = zlibZstdFactory();
     available = false;
     if (f) {
       const z = f();
@@ -82,7 +83,7 @@ export class TruncatedBlob extends Error {}
  * onChunk threw. Throws before reading anything when `builtinZstdRangeAvailable()` is false.
  */
 export function builtinZstdRange(o: ZstdRange): number {
-  const f = factory();
+  const f = zlibZstdFactory();
   const z = f ? f({ chunkSize: OUT_CHUNK }) : null;
   if (!isNative(z)) throw new Error('built-in zstd is not available in this runtime');
   let failure: Error | null = null;

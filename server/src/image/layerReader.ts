@@ -26,7 +26,7 @@ import type { ImageTree } from './imageTree';
 import type { LayerPlan } from './manifestReader';
 import { TarParser, type TarHeader, type TarParserSink } from './tarParser';
 import { zstdPipeSupported } from './zstdFileRange';
-import { builtinZstdRangeAvailable } from './builtinZstdRange';
+import { builtinZstdRangeAvailable, zlibZstdFactory, type ZstdFactory } from './builtinZstdRange';
 
 const GZ_CHUNK = 256 * 1024;
 /** Output chunk of the built-in zstd decoder: big, so per-chunk work (hash call, parser loop) is amortised. */
@@ -51,12 +51,10 @@ export function detectCompression(head: Uint8Array): LayerCompression | 'bzip2' 
   return 'none';
 }
 
-/** zlib's zstd decoder (Node ≥ 22.15), or null on older runtimes; typed here since @types/node may predate it. */
-type ZstdFactory = (options?: { chunkSize?: number }) => NodeJS.ReadWriteStream;
+/** zlib's zstd decoder (Node ≥ 22.15) unless `STRATA_ZSTD` picks another one; null on older runtimes. */
 export function builtinZstd(env: NodeJS.ProcessEnv = process.env): ZstdFactory | null {
   if (env.STRATA_ZSTD === 'zstd' || env.STRATA_ZSTD === 'fzstd') return null;
-  const f = (zlib as unknown as { createZstdDecompress?: ZstdFactory }).createZstdDecompress;
-  return typeof f === 'function' ? f : null;
+  return zlibZstdFactory();
 }
 
 /** Which zstd decoder this runtime uses (for the benchmark and diagnostics). */

@@ -9,7 +9,6 @@
  * dropped, their version is stale). A job that runs past `timeoutMs` gets the worker terminated and restarted, and
  * an empty result with the failure logged. If worker threads are unavailable, jobs run in-process.
  */
-import { DIAGNOSTICS_SEMI_SPACE_MB, withSemiSpace } from './workerHeap';
 import { Worker, parentPort } from 'node:worker_threads';
 import { checkDockerfile } from '../rules/checkDockerfile';
 import { IncrementalChecker } from '../rules/incrementalChecker';
@@ -17,6 +16,7 @@ import { installAstShims } from '../dockerfile/astShims';
 import type { StrataDiagnostic } from '../rules/strataDiagnostic';
 import { toCheckOptions, type SerializableCheckOptions } from '../rules/checkSettings';
 import { MainThreadPolicy, mainThreadLimitsFromEnv, type MainThreadLimits } from './mainThreadPolicy';
+import { DIAGNOSTICS_SEMI_SPACE_MB, withSemiSpace } from './workerHeap';
 
 export const DIAGNOSTICS_WORKER_ROLE = 'diagnostics';
 

@@ -97,7 +97,7 @@ if (!here) {
       const bad = Buffer.from(z);
       for (let i = 100_000; i < 100_016; i++) bad[i] = bad[i]! ^ 0xff;
       const f = tmp.write('corrupt.zst', bad);
-      assert.throws(() => collect({ file: f, offset: 0, size: bad.length }), (e: Error) => !(e instanceof TruncatedBlob) && /corrupt|checksum|Unknown|error/i.test(e.message));
+      assert.throws(() => collect({ file: f, offset: 0, size: bad.length }), (e: Error) => !(e instanceof TruncatedBlob) && /checksum|corrupt/i.test(e.message));
     });
 
     it('a blob cut short inside its frame: "unexpected end of file"', () => {
@@ -112,7 +112,7 @@ if (!here) {
 
     it('bytes that are not zstd at all', () => {
       const f = tmp.write('plain.txt', Buffer.from('plain text, not zstd '.repeat(100)));
-      assert.throws(() => collect({ file: f, offset: 0, size: 2100 }), /Unknown frame descriptor|unknown|prefix/i);
+      assert.throws(() => collect({ file: f, offset: 0, size: 2100 }), /Unknown frame descriptor/);
     });
 
     it('a consumer that throws stops the decoding with its error', () => {
