@@ -31,7 +31,7 @@
  *                                STRATA_BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=DIR' profiles our server, per thread)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -104,15 +104,19 @@ class Client {
   readonly conn: ProtocolConnection;
   private waiters: ((p: PublishDiagnosticsParams) => void)[] = [];
   init!: InitializeResult;
-  /** `diagnostics trace …` log lines (our server with STRATA_TRACE_DIAGNOSTICS=1). */
-  readonly traces: string[] = [];
+  /**
+   * Where the server appends its `diagnostics trace …` lines (STRATA_TRACE_DIAGNOSTICS=<file>, lsp/traceSink.ts):
+   * a file, not LSP log messages, so tracing adds no pipe write to the path being measured.
+   */
+  readonly traceFile: string;
   /** Epoch times (ms) each version's didChange was sent and its diagnostics received, against the trace's. */
   readonly sentAt = new Map<number, number>();
   readonly receivedAt = new Map<number, number>();
   private stopping = false;
 
   constructor(readonly name: string, command: string[], env: Record<string, string> = {}) {
-    this.proc = spawn(command[0], command.slice(1), { stdio: ['pipe', 'pipe', 'ignore'], env: { ...process.env, ...env } });
+    this.traceFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'strata-lsp-trace-')), 'trace.log');
+    this.proc = spawn(command[0], command.slice(1), { stdio: ['pipe', 'pipe', 'ignore'], env: { ...process.env, ...env, STRATA_TRACE_DIAGNOSTICS: this.traceFile } });
     // A server that dies mid-run (or a dist/ rebuilt under it) must fail the bench loudly, not leave it waiting.
     this.proc.on('exit', (code, signal) => {
       if (this.stopping) return;
@@ -125,10 +129,13 @@ class Client {
     });
     this.conn.onRequest('client/registerCapability', () => null);
     this.conn.onRequest('workspace/configuration', (p: { items: unknown[] }) => p.items.map(() => null));
-    this.conn.onNotification('window/logMessage', (m: { message: string }) => {
-      if (m.message.startsWith('diagnostics trace')) this.traces.push(m.message);
-    });
     this.conn.listen();
+  }
+
+  /** The trace lines written so far (a server writes each one synchronously right after its publish). */
+  get traces(): string[] {
+    if (!existsSync(this.traceFile)) return [];
+    return readFileSync(this.traceFile, 'utf8').split('\n').filter((l) => l.startsWith('diagnostics trace'));
   }
 
   async start(rootUri: string | null = null): Promise<void> {
@@ -196,6 +203,7 @@ class Client {
       this.proc.stdin!.end();
       setTimeout(() => this.proc.kill(), 10_000).unref();
     } else this.proc.kill();
+    rmSync(path.dirname(this.traceFile), { recursive: true, force: true });
   }
 }
 
@@ -327,15 +335,15 @@ async function main(): Promise<void> {
     const parseSamples = bareParseSamples(text);
     const results: { name: string; reference: boolean; p50: number; p99: number; coldP50: number; coldP99: number; tokens: number; cpuPerEdit: number; processCpuPerEdit: number; traces: string[]; allTraces: string[]; floor: number; client: Client }[] = [];
     for (const s of servers) {
-      const client = new Client(s.name, s.command, s.name === 'strata' ? { STRATA_TRACE_DIAGNOSTICS: '1' } : { ...s.env, STRATA_TRACE_DIAGNOSTICS: '1' });
+      const client = new Client(s.name, s.command, s.env);
       await client.start(pathToFileURL(workspace).href);
       const uri = pathToFileURL(path.join(workspace, 'Dockerfile')).href;
       // first the fresh server (the same keystrokes), then the same again after an editing session elsewhere
       const cold = await diagnosticLatency(client, uri, text);
       await client.conn.sendNotification('textDocument/didClose', { textDocument: { uri } });
       await warmUp(client, workspace, all, text);
-      // The server logs a run's trace right after its publish: one request's round trip makes sure the warm-up's
-      // last trace has arrived before the measured run's traces are counted from here.
+      // The server writes a run's trace right after its publish: one request's round trip makes sure the warm-up's
+      // last trace is in the file before the measured run's traces are counted from here.
       await client.timedRequest('strata/bench/noSuchMethod', {}, 2000);
       const traces1 = client.traces.length;
       const { times, cpuPerEdit, processCpuPerEdit } = await diagnosticLatency(client, uri, text);

@@ -28,15 +28,19 @@ function singleWriteConnection() {
 }
 const documents = new TextDocuments(TextDocument);
 connection.onInitialize(() => ({ capabilities: { textDocumentSync: 2 } }));
-// STRATA_TRACE_DIAGNOSTICS=1: the same epoch times as Strata's trace line, so the benchmark splits this path the same way.
-const trace = process.env.STRATA_TRACE_DIAGNOSTICS === '1';
+// STRATA_TRACE_DIAGNOSTICS: the same epoch times as Strata's trace line, so the benchmark splits this path the same
+// way; like Strata's (server/src/lsp/traceSink.ts) to a file when the setting is a path, else as a log message.
+const traceSetting = process.env.STRATA_TRACE_DIAGNOSTICS ?? '';
+const trace = traceSetting !== '' && traceSetting !== '0';
+const traceFd = require('node:path').isAbsolute(traceSetting) ? require('node:fs').openSync(traceSetting, 'a') : null;
+const traceLine = (line) => (traceFd !== null ? require('node:fs').writeSync(traceFd, line + '\n') : connection.console.log(line));
 documents.onDidChangeContent(({ document }) => {
   const scheduled = performance.now();
   if (parse) DockerfileParser.parse(document.getText());
   const published = performance.now();
   void connection.sendDiagnostics({ uri: document.uri, version: document.version, diagnostics: [] });
   if (trace) {
-    connection.console.log(`diagnostics trace v${document.version}: scheduled at ${(performance.timeOrigin + scheduled).toFixed(3)}, `
+    traceLine(`diagnostics trace v${document.version}: scheduled at ${(performance.timeOrigin + scheduled).toFixed(3)}, `
       + `published at ${(performance.timeOrigin + published).toFixed(3)}`);
   }
 });

@@ -5,17 +5,22 @@
  * LSP thread (see lsp/diagnosticsRunner.ts).
  */
 import { isMainThread, workerData } from 'node:worker_threads';
-import { createConnection, ProposedFeatures } from 'vscode-languageserver/node';
+import { createConnection, ProposedFeatures, type MessageReader } from 'vscode-languageserver/node';
 import { StrataServer } from './lsp/strataServer';
 import { DIAGNOSTICS_WORKER_ROLE, runDiagnosticsWorker } from './lsp/diagnosticsRunner';
-import { coalesceWrites } from './lsp/coalesceStdout';
+import { redirectConsole, StdioMessageWriter } from './lsp/stdioMessageWriter';
 
 if (!isMainThread && (workerData as { role?: string } | null)?.role === DIAGNOSTICS_WORKER_ROLE) {
   runDiagnosticsWorker();
 } else {
-  // header and body of each message in one system call (see coalesceStdout.ts)
-  if (process.argv.includes('--stdio')) coalesceWrites(process.stdout);
-  const connection = createConnection(ProposedFeatures.all);
+  // --stdio: each message written at once in one system call (stdioMessageWriter.ts). stdin goes in as a stream,
+  // which vscode-languageserver accepts in a reader's place at run time: it wraps it, and still ends the process
+  // when the client closes it. Other transports from argv as usual.
+  const stdio = process.argv.includes('--stdio');
+  const connection = stdio
+    ? createConnection(ProposedFeatures.all, process.stdin as unknown as MessageReader, new StdioMessageWriter(process.stdout))
+    : createConnection(ProposedFeatures.all);
+  if (stdio) redirectConsole(connection.console);
 
   // Last line of defence: a stray rejection is logged through LSP (never on stdout, which carries the protocol), as
   // one line without a stack trace; STRATA_DEBUG=1 adds the stack.

@@ -9,6 +9,21 @@ export interface IgnorePattern { exclusion: boolean; re: RegExp; text: string }
 export class DockerIgnore {
   readonly patterns: IgnorePattern[];
   readonly hasExceptions: boolean;
+  private static readonly recent = new Map<string, DockerIgnore>();
+
+  /**
+   * The matcher for `text`, shared with earlier calls for the same text (the last few texts are kept). Rules ask
+   * for it on every diagnostics run, and compiling the patterns was a visible part of a keystroke's check.
+   * Matchers hold no state between calls (`excludes` uses non-global RegExps), so sharing one is safe.
+   */
+  static of(text: string): DockerIgnore {
+    let m = DockerIgnore.recent.get(text);
+    if (m) return m;
+    m = new DockerIgnore(text);
+    DockerIgnore.recent.set(text, m);
+    if (DockerIgnore.recent.size > 8) DockerIgnore.recent.delete(DockerIgnore.recent.keys().next().value as string);
+    return m;
+  }
 
   constructor(text: string) {
     this.patterns = [];

@@ -26,7 +26,10 @@
  *
  * 5. `Dockerfile.organizeComments` computes each stage's range once instead of once per comment.
  *
- * Shims 1, 4 and 5 change no result (docs/architecture/rules.md "Cold check": what, why, and the differential tests
+ * 6. `Util.isUTF8BOM(char)` compares the code unit instead of encoding the character into a Buffer (and copying that
+ *    into a Uint8Array): the parser asks it for every parse, and an edit re-parses one item of a few.
+ *
+ * Shims 1, 4, 5 and 6 change no result (docs/architecture/rules.md "Cold check": what, why, and the differential tests
  * against an unpatched copy of the library that hold them to it).
  */
 import { DockerfileParser } from 'dockerfile-ast';
@@ -58,6 +61,15 @@ export function installAstShims(): void {
   memoiseRawArguments();
   rangeOnceInOrganizeComments();
   memoiseParse();
+  bomByCodeUnit();
+}
+
+/**
+ * Shim 6. Only U+FEFF encodes to EF BB BF in UTF-8 (a lone surrogate becomes EF BF BD), so the library's check is
+ * "the first code unit is U+FEFF"; the empty string is false both ways.
+ */
+function bomByCodeUnit(): void {
+  (Util as unknown as { isUTF8BOM(char: string): boolean }).isUTF8BOM = (char: string) => char.charCodeAt(0) === 0xfeff;
 }
 
 /** Shims 2 and 3: the crash and recursion guards, which change results only where the library would throw. */

@@ -40,6 +40,7 @@ import { RequestGate } from './requestGate';
 import { computeSemanticTokens, SEMANTIC_TOKENS_LEGEND } from './semanticTokens';
 import { installAstShims } from '../dockerfile/astShims';
 import { PredictionAnnotations, mergeHover } from './annotations';
+import { traceSink } from './traceSink';
 import { ContextChangedNotification, PredictionConfigNotification, PredictionRequest } from '../protocol/lspMessages';
 
 export const SERVER_VERSION = '0.1.0';
@@ -63,8 +64,12 @@ export class StrataServer {
   private readonly ruleSettings = new RuleSettingsProvider();
   private configurationSupport = false;
   private watchedFilesSupport = false;
-  /** `STRATA_TRACE_DIAGNOSTICS=1`: log where each diagnostics run spent its time (docs/architecture/lsp.md). */
-  private readonly trace = process.env.STRATA_TRACE_DIAGNOSTICS === '1';
+  /**
+   * `STRATA_TRACE_DIAGNOSTICS=1` logs where each diagnostics run spent its time (docs/architecture/lsp.md); a file
+   * path appends it to that file instead (traceSink.ts).
+   */
+  private readonly traceTo = traceSink(process.env.STRATA_TRACE_DIAGNOSTICS, (l) => this.connection.console.log(l));
+  private readonly trace = this.traceTo !== null;
   private readonly annotations: PredictionAnnotations;
 
   /** `workerScript`: the bundle that runs diagnostics in a worker thread (server.ts passes itself); none = in-process. */
@@ -314,7 +319,7 @@ export class StrataServer {
         void this.connection.sendDiagnostics({ uri, version, diagnostics: lsp });
         if (this.trace) {
           const ms = (a: number, b: number) => (b - a).toFixed(2);
-          this.connection.console.log(`diagnostics trace v${version}: queued ${scheduled ? ms(scheduled, t0) : '-'} ms, shadow ${ms(t0, t1)} ms (options included), `
+          this.traceTo!(`diagnostics trace v${version}: queued ${scheduled ? ms(scheduled, t0) : '-'} ms, shadow ${ms(t0, t1)} ms (options included), `
             + `ran on ${ranOn ?? '-'}: round trip ${ms(t1, t2)} ms, check ${computeMs?.toFixed(2) ?? '-'} ms, convert ${ms(t2, t3)} ms, publish ${ms(t3, performance.now())} ms, ${lsp.length} diagnostics; `
             // Epoch times (ms): the benchmark splits the rest of the path into message in (before "queued") and out.
             + `scheduled at ${scheduled ? (performance.timeOrigin + scheduled).toFixed(3) : '-'}, published at ${(performance.timeOrigin + t3).toFixed(3)}`);

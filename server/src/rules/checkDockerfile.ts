@@ -46,7 +46,8 @@ export function checkDockerfile(text: string, options: CheckOptions = {}): Strat
  * only what an edit touched (with the same result as `validateSyntax`).
  */
 export function checkDockerfileWith(text: string, options: CheckOptions,
-  syntax: (text: string, lineCount: number) => StrataDiagnostic[]): StrataDiagnosticWithFix[] {
+  syntax: (text: string, lineCount: number) => StrataDiagnostic[],
+  scanText: (text: string) => DockerfileScan = scanDockerfile): StrataDiagnosticWithFix[] {
   const lineCount = countLines(text);
   const out: StrataDiagnosticWithFix[] = [];
   const guard = <T>(rule: string, fn: () => T, fallback: T): T => {
@@ -55,7 +56,7 @@ export function checkDockerfileWith(text: string, options: CheckOptions,
 
   out.push(...guard('syntax', () => syntax(text, lineCount), []));
 
-  const scan = guard('scan', () => scanDockerfile(text), null);
+  const scan = guard('scan', () => scanText(text), null);
   if (!scan) return out;
   const insAt = instructionIndex(scan);
   const config = options.config ?? EMPTY_CONFIG;

@@ -84,30 +84,62 @@ function isCommentLine(line: string): boolean {
 export function scanDockerfile(text: string): DockerfileScan {
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   const lines = splitLines(text);
-  // A trailing newline gives one empty last "line" that BuildKit's scanner never sees.
-  const n = lines.length > 0 && lines[lines.length - 1] === '' ? lines.length - 1 : lines.length;
-  let escape = '\\';
-  let contRe = continuationRegex(escape);
-  const directives: ScanDirective[] = [];
-  const seen = new Set<string>();
-  let directivesDone = false;
+  const cursor = newCursor();
   const instructions: ScanInstruction[] = [];
+  scanFrom(lines, effectiveLineCount(lines), 0, cursor, instructions);
+  return { text, lines, escape: cursor.escape, directives: cursor.directives, instructions };
+}
+
+/** A trailing newline gives one empty last "line" that BuildKit's scanner never sees. */
+export function effectiveLineCount(lines: string[]): number {
+  return lines.length > 0 && lines[lines.length - 1] === '' ? lines.length - 1 : lines.length;
+}
+
+/**
+ * The scanner's state between instructions. After an instruction it is only the escape character and the
+ * directives: comments start afresh, and directives are read only until the first line that is not one.
+ */
+export interface ScanCursor {
+  escape: string;
+  directives: ScanDirective[];
+  seen: Set<string>;
+  directivesDone: boolean;
+  /** The line that ended directive parsing (the first that is not a new directive); -1 while still reading them. */
+  directivesEnd: number;
+}
+
+export function newCursor(): ScanCursor {
+  return { escape: '\\', directives: [], seen: new Set(), directivesDone: false, directivesEnd: -1 };
+}
+
+/**
+ * Scans `lines[from..n)` into `instructions`, starting between instructions in state `cursor` (updated). `stop` is
+ * asked after each instruction with the line after it; true ends the scan there (the incremental scanner stops once
+ * the rest of the text is known to scan as before: incrementalScan.ts).
+ */
+export function scanFrom(lines: string[], n: number, from: number, cursor: ScanCursor, instructions: ScanInstruction[],
+  stop?: (nextLine: number) => boolean): void {
+  let contRe = continuationRegex(cursor.escape);
   let comments: string[] = [];
 
   const possibleDirective = (raw: string, lineNo: number): boolean => {
-    if (directivesDone) return false;
+    if (cursor.directivesDone) return false;
     const d = parseDirectiveLine(raw, '#');
-    if (!d || seen.has(d.name)) { directivesDone = true; return false; }
-    seen.add(d.name);
-    directives.push({ name: d.name, value: d.value, line: lineNo });
+    if (!d || cursor.seen.has(d.name)) {
+      cursor.directivesDone = true;
+      cursor.directivesEnd = lineNo;
+      return false;
+    }
+    cursor.seen.add(d.name);
+    cursor.directives.push({ name: d.name, value: d.value, line: lineNo });
     if (d.name === 'escape' && (d.value === '`' || d.value === '\\')) {
-      escape = d.value;
-      contRe = continuationRegex(escape);
+      cursor.escape = d.value;
+      contRe = continuationRegex(cursor.escape);
     }
     return true;
   };
 
-  let i = 0;
+  let i = from;
   while (i < n) {
     const raw = lines[i];
     if (isCommentLine(raw)) {
@@ -177,8 +209,8 @@ export function scanDockerfile(text: string): DockerfileScan {
     }
     instructions.push(ins);
     comments = [];
+    if (stop?.(i)) return;
   }
-  return { text, lines, escape, directives, instructions };
 }
 
 function continuationRegex(escape: string): RegExp {

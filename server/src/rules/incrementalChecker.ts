@@ -2,15 +2,18 @@
  * Diagnostics for one document as it is edited: the same result as `checkDockerfile(text, options)` after every edit,
  * computed from the previous run's work. dockerfile-utils' syntax validation (the dominant cost: a dockerfile-ast
  * parse plus per-instruction checks, several times a bare parse) is redone only for the instructions an edit
- * touched (incrementalSyntax.ts); RUN scripts hit the shell-parse memo (shellScript.ts); Strata's scan, BuildKit's
- * checks and the rules run on the whole text (a few milliseconds for 3,000 lines). Keep one checker per document.
+ * touched (incrementalSyntax.ts); Strata's scan re-scans only from the instruction an edit touched (incrementalScan.ts);
+ * RUN scripts hit the shell-parse memo (shellScript.ts); BuildKit's checks and the rules run on the whole scan (a few
+ * milliseconds for 3,000 lines). Keep one checker per document.
  */
 import { checkDockerfileWith, type CheckOptions, type StrataDiagnosticWithFix } from './checkDockerfile';
 import { IncrementalSyntaxValidator } from './incrementalSyntax';
+import { IncrementalScanner } from './incrementalScan';
 import { installAstShims } from '../dockerfile/astShims';
 
 export class IncrementalChecker {
   private readonly syntax = new IncrementalSyntaxValidator();
+  private readonly scanner = new IncrementalScanner();
 
   constructor() {
     // The incremental validation drives dockerfile-ast's parser item by item; its guards (a heredoc lookup that throws,
@@ -19,7 +22,7 @@ export class IncrementalChecker {
   }
 
   check(text: string, options: CheckOptions = {}): StrataDiagnosticWithFix[] {
-    return checkDockerfileWith(text, options, (t, lineCount) => this.syntax.validate(t, lineCount));
+    return checkDockerfileWith(text, options, (t, lineCount) => this.syntax.validate(t, lineCount), (t) => this.scanner.scan(t));
   }
 
   /** What the last check re-did (for tests and the benchmark). */

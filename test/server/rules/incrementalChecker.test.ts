@@ -12,7 +12,8 @@ import * as path from 'node:path';
 import { checkDockerfile, countLines } from '../../../server/src/rules/checkDockerfile';
 import { validateSyntax } from '../../../server/src/rules/syntaxValidation';
 import { IncrementalChecker } from '../../../server/src/rules/incrementalChecker';
-import { IncrementalSyntaxValidator, linesWithTerminators } from '../../../server/src/rules/incrementalSyntax';
+import { IncrementalSyntaxValidator } from '../../../server/src/rules/incrementalSyntax';
+import { apply, randomEdit, typeAndDelete, TYPED } from '../../support/dockerfileEdits';
 import { installAstShims } from '../../../server/src/dockerfile/astShims';
 import { CORPUS, crlf } from '../../support/paths';
 import { rng } from '../../fuzz/corpusMutator';
@@ -22,39 +23,6 @@ installAstShims(); // as the server and the CLI run: the fresh check and the inc
 const DIR = path.join(CORPUS, 'dockerfiles');
 const FILES = readFileSync(path.join(DIR, 'SOURCES.tsv'), 'utf8').split('\n').slice(1).filter(Boolean).map((l) => l.split('\t')[0]);
 const SCALE = Math.max(1, Number(process.env.STRATA_FUZZ_SCALE ?? '1') || 1);
-
-const CHARS = [' ', ' ', '\\', '\n', '#', '$', '{', '}', '"', "'", '[', ']', ',', '<', '-', '=', 'a', 'E', 'O', 'F', '`', ':', '\t', '/', 'x'];
-const SNIPPETS = [
-  '\\\n', ' \\\n  ', '<<EOF\n', '\nEOF\n', '<<-EOT\n\techo\n\tEOT\n', '# escape=`\n', '# escape=\\\n', '#escape=`\n\n', '${A:-b}', '${',
-  '["sh", "-c", "echo hi"]', '["a",', '\nRUN echo hi\n', '\nRUN <<EOF\necho hi\nEOF\n', '\nFROM alpine AS x\n', '\nFROM $BASE\n',
-  '\nARG A=1\n', '\nARG BASE=alpine\n', '\nENV P=80\n', '\nENV P abc\n', '\nEXPOSE $P\n', '\nEXPOSE 80/xyz $P\n', '# dockerfile-utils: ignore\n',
-  '\nONBUILD EXPOSE $P\n', '\nONBUILD FROM x\n', '\nHEALTHCHECK CMD x\n', '\nSTOPSIGNAL $S\n', '\nCMD ["a"]\n', '\nfrom x as X\n',
-  '\nCOPY <<EOF /a\nhi\nEOF\n', '\nRUN \\\n\\#h\n', '\n\n', '\r', '\ufeff', '# syntax=docker/dockerfile:1\n', '\n  # comment\n', '\\\n\n',
-];
-const TYPED = ['RUN cat <<EOF\nhello $A\nEOF\n', 'RUN apt-get update && \\\n  apt-get install -y curl\n', '# escape=`\n', 'EXPOSE ${PORT:-80}/tcp\n',
-  'CMD ["node", "server.js"]\n', 'FROM $BASE AS build\n', 'ENV A=1 B="x y"\n'];
-
-type Edit = { at: number; remove: number; insert: string };
-
-function randomEdit(text: string, r: () => number, eol: string): Edit {
-  const pick = <T>(xs: readonly T[]) => xs[Math.floor(r() * xs.length)];
-  const at = r() < 0.08 ? 0 : Math.floor(r() * (text.length + 1));
-  const fixEol = (s: string) => (eol === '\r\n' ? s.replace(/\r?\n/g, '\r\n') : s);
-  const kind = r();
-  if (kind < 0.35) return { at, remove: 0, insert: fixEol(pick(CHARS)) };
-  if (kind < 0.55) return { at, remove: Math.min(text.length - at, 1 + Math.floor(r() * 3)), insert: '' };
-  if (kind < 0.8) return { at, remove: 0, insert: fixEol(pick(SNIPPETS)) };
-  // Whole lines: delete, duplicate or move one.
-  const lines = linesWithTerminators(text);
-  const li = Math.floor(r() * lines.length);
-  const start = lines.slice(0, li).join('').length;
-  if (kind < 0.9) return { at: start, remove: lines[li].length, insert: '' };
-  return { at: start, remove: 0, insert: lines[Math.floor(r() * lines.length)] };
-}
-
-function apply(text: string, e: Edit): string {
-  return text.slice(0, e.at) + e.insert + text.slice(e.at + e.remove);
-}
 
 function assertSame(checker: IncrementalChecker, text: string, what: string, expected = checkDockerfile(text)): void {
   const actual = checker.check(text);
@@ -117,24 +85,9 @@ describe('IncrementalChecker', () => {
     const r = rng(7);
     for (let n = 0; n < 6 * SCALE; n++) {
       const { file, text: original } = texts[Math.floor(r() * texts.length)];
-      let text = original;
       const checker = new IncrementalChecker();
-      checker.check(text);
-      const snippet = TYPED[n % TYPED.length];
-      const lines = linesWithTerminators(text);
-      // Type at a line start (or at the very top for the escape directive).
-      let at = snippet.startsWith('#') ? 0 : lines.slice(0, Math.floor(r() * lines.length)).join('').length;
-      for (const ch of snippet) {
-        text = text.slice(0, at) + ch + text.slice(at);
-        at += ch.length;
-        assertSame(checker, text, `${file} typing ${JSON.stringify(snippet)} at ${at}`);
-      }
-      // And delete it again, one character at a time from the end.
-      for (let k = 0; k < snippet.length; k++) {
-        text = text.slice(0, at - 1) + text.slice(at);
-        at--;
-        assertSame(checker, text, `${file} deleting ${JSON.stringify(snippet)} at ${at}`);
-      }
+      checker.check(original);
+      for (const step of typeAndDelete(original, TYPED[n % TYPED.length], r)) assertSame(checker, step.text, `${file} ${step.what}`);
     }
   });
 });

@@ -423,7 +423,7 @@ export function runBuildkitChecks(scan: DockerfileScan, options: BuildkitCheckOp
     dispatchSet = new Set(stages.map((_, i) => i));
   }
 
-  const ignore = options.dockerignore != null ? new DockerIgnore(options.dockerignore) : null;
+  const ignore = options.dockerignore != null ? DockerIgnore.of(options.dockerignore) : null;
   const useIgnore = ignore !== null && ignore.patterns.length > 0 && !ignore.hasExceptions;
   const rootIgnored = ignore?.patterns.some((p) => !p.exclusion && ['*', '**', '**/*'].includes(cleanPath(p.text))) ?? false;
 

@@ -19,7 +19,7 @@ export const copyDockerfile: StrataRule = {
     if (!ctx.context) return;
     const dockerfile = ctx.dockerfilePath;
     const ignoreText = ctx.context.readFile('.dockerignore');
-    const ignore = ignoreText !== undefined ? new DockerIgnore(ignoreText) : null;
+    const ignore = ignoreText !== undefined ? DockerIgnore.of(ignoreText) : null;
     if (ignore?.excludes(dockerfile)) return;
     for (const ins of ctx.scan.instructions) {
       if ((ins.upper !== 'COPY' && ins.upper !== 'ADD') || ins.flags.some((f) => f.name === 'from')) continue;

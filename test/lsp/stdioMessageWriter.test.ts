@@ -1,7 +1,7 @@
 /**
- * Over stdio every LSP message leaves the server in one write (coalesceStdout.ts): the client never gets a chunk
+ * Over stdio every LSP message leaves the server in one write (stdioMessageWriter.ts): the client never gets a chunk
  * that starts inside a message (a header without its body, then the body), which would cost it a second wake-up.
- * Without the shim vscode-jsonrpc writes header and body separately and this test sees body-first chunks.
+ * With vscode-jsonrpc's own writer, header and body are written separately and this test sees body-first chunks.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
