@@ -14,6 +14,8 @@
  * is `redirectConsole` below.
  */
 import { AbstractMessageWriter, type Message, type MessageWriter } from 'vscode-languageserver/node';
+import { Console } from 'node:console';
+import { Writable } from 'node:stream';
 import { inspect } from 'node:util';
 
 export class StdioMessageWriter extends AbstractMessageWriter implements MessageWriter {
@@ -69,18 +71,25 @@ interface ConsoleSink {
 
 /**
  * Over stdio, stdout carries the protocol: a stray `console.log` (ours or a dependency's) would corrupt it. As
- * vscode-languageserver does for its own `--stdio` transport, console output becomes LSP log messages.
+ * vscode-languageserver does for its own `--stdio` transport, console output becomes LSP log messages: every method
+ * of the global console (log, table, time, count, group…) is rebound to a Console that writes to the sink, stdout
+ * output as log/info lines by method and stderr output (error, warn, trace, assert) as errors or warnings.
  */
 export function redirectConsole(sink: ConsoleSink): void {
+  const lines = (send: (message: string) => void) => new Writable({
+    write(chunk: Buffer | string, _encoding, callback) {
+      send(String(chunk).replace(/\r?\n$/, ''));
+      callback();
+    },
+  });
+  const out = new Console({ stdout: lines((m) => sink.log(m)), stderr: lines((m) => sink.error(m)) });
+  const target = console as unknown as Record<string, unknown>;
+  for (const key of Object.keys(out) as (keyof Console)[]) {
+    const method = out[key];
+    if (typeof method === 'function') target[key] = (method as (...a: unknown[]) => unknown).bind(out);
+  }
+  // the same levels as vscode-languageserver's redirect, where the message type says more than the stream
   const text = (args: unknown[]) => args.map((a) => (typeof a === 'string' ? a : inspect(a))).join(' ');
-  console.log = (...args: unknown[]) => sink.log(text(args));
-  console.debug = (...args: unknown[]) => sink.log(text(args));
-  console.info = (...args: unknown[]) => sink.info(text(args));
-  console.warn = (...args: unknown[]) => sink.warn(text(args));
-  console.error = (...args: unknown[]) => sink.error(text(args));
-  console.trace = (...args: unknown[]) => sink.log(`Trace${args.length ? `: ${text(args)}` : ''}\n${new Error().stack?.replace(/(.+\n){2}/, '') ?? ''}`);
-  console.dir = (obj: unknown, options?: object) => sink.log(inspect(obj, options));
-  console.assert = (ok?: unknown, ...args: unknown[]) => {
-    if (!ok) sink.error(`Assertion failed${args.length ? `: ${text(args)}` : ''}`);
-  };
+  target.info = (...args: unknown[]) => sink.info(text(args));
+  target.warn = (...args: unknown[]) => sink.warn(text(args));
 }

@@ -73,9 +73,12 @@ describe('StdioMessageWriter', () => {
 });
 
 describe('redirectConsole', () => {
-  it('sends console output to the sink by level, objects inspected', () => {
-    const saved = { ...console };
+  it('sends the output of every console method to the sink by level, nothing to stdout', () => {
+    const saved = Object.fromEntries(Object.entries(console));
     const got: string[] = [];
+    const stdoutWrite = process.stdout.write;
+    let leaked = '';
+    process.stdout.write = ((c: string) => { leaked += c; return true; }) as typeof process.stdout.write;
     try {
       redirectConsole({ log: (m) => got.push(`log ${m}`), info: (m) => got.push(`info ${m}`), warn: (m) => got.push(`warn ${m}`), error: (m) => got.push(`error ${m}`) });
       console.log('a', { b: 1 });
@@ -84,9 +87,16 @@ describe('redirectConsole', () => {
       console.error('e');
       console.assert(false, 'broken');
       console.assert(true, 'fine');
+      console.count('n');
+      console.table([{ x: 1 }]);
+      console.dir({ d: [1] });
     } finally {
+      process.stdout.write = stdoutWrite;
       Object.assign(console, saved);
     }
-    assert.deepEqual(got, ['log a { b: 1 }', 'info i', 'warn w', 'error e', 'error Assertion failed: broken']);
+    assert.equal(leaked, '', 'nothing written to stdout');
+    assert.deepEqual(got.slice(0, 6), ['log a { b: 1 }', 'info i', 'warn w', 'error e', 'error Assertion failed: broken', 'log n: 1']);
+    assert.match(got[6]!, /^log ┌/);
+    assert.ok(got.some((g) => g === 'log { d: [ 1 ] }'), JSON.stringify(got));
   });
 });
