@@ -269,8 +269,10 @@ export class StrataServer {
   }
 
   /**
-   * Diagnostics are computed once the current burst of messages has been read (setImmediate), so typing fast
-   * costs one analysis per burst, and published with the version they were computed for.
+   * Diagnostics are computed on the next turn of the event loop (setImmediate: a later change of the same document
+   * handled before it replaces it) and published with the version they were computed for. vscode-jsonrpc handles one
+   * message per turn, so what coalesces fast typing is `validate`'s one-check-in-flight rule, not this.
+   * (Calling `validate` directly was measured in the fifth session: the turn costs 0.01–0.02 ms, "queued" in the trace.)
    */
   private scheduleValidation(doc: TextDocument): void {
     const uri = doc.uri;
