@@ -72,6 +72,9 @@ interface AsciiAncestors {
   depth: number;
 }
 
+/** Initial segment-table size (a power of two; the child table starts 4× that). */
+const TABLE_SLOTS = 1024;
+
 /** Most warnings kept per layer (the rest are counted). */
 const MAX_WARNINGS = 50;
 
@@ -87,7 +90,7 @@ export class ImageTree {
    * an ASCII name that equals the hash of its bytes, so a tar header's name bytes are looked up without decoding
    * them (a string is made only for a segment seen for the first time).
    */
-  private segSlots = new Int32Array(1024).fill(-1);
+  private segSlots = new Int32Array(TABLE_SLOTS).fill(-1);
   /** Each segment's hash, so growing the table does not hash every name again. */
   private readonly segHashes = new GrowInt32();
   /**
@@ -95,7 +98,7 @@ export class ImageTree {
    * so a slot is 4 bytes and a lookup allocates nothing (a Map keyed by parent·2^26+segment had to box every key
    * beyond 2^31 as a heap number: ~2 lookups per tar entry, a visible share of an open's time and garbage).
    */
-  private childSlots = new Int32Array(4096).fill(-1);
+  private childSlots = new Int32Array(4 * TABLE_SLOTS).fill(-1);
   private childCount = 0;
 
   // nodes (node 0 is the root)
@@ -123,6 +126,12 @@ export class ImageTree {
   readonly xattrs = new Map<number, Xattr[]>();
 
   readonly layerEntries: GrowInt32[];
+  /**
+   * Per layer, the entries that became whiteouts (in that order, an entry again if it became one again; a later
+   * duplicate entry may have replaced one: check its flags). Layers have few, so imageReader's check of every
+   * whiteout need not scan every entry: that scan was hot enough for V8 to compile it during every cold open.
+   */
+  readonly layerWhiteouts: number[][];
   readonly layerWarnings: string[][];
   readonly layerWarningCount: number[];
   readonly layerContentSize: number[];
@@ -143,9 +152,18 @@ export class ImageTree {
   /** Names deeper than this take the slow path (which refuses those deeper than the limit, with a warning). */
   private readonly fastDepth: number;
 
-  constructor(readonly layerCount: number, private readonly limits: TreeLimits) {
+  /**
+   * `tableSlots`: the initial size of the segment table (the child table starts 4× that). Only the JIT warm-up
+   * (layerReader's warmUpTreeRead) starts them small, so that its few entries grow both tables once.
+   */
+  constructor(readonly layerCount: number, private readonly limits: TreeLimits, tableSlots = TABLE_SLOTS) {
     if (layerCount > 65535) throw new ImageReadError('image', `${layerCount} layers (at most 65535 are supported)`);
+    if (tableSlots !== TABLE_SLOTS) {
+      this.segSlots = new Int32Array(tableSlots).fill(-1);
+      this.childSlots = new Int32Array(4 * tableSlots).fill(-1);
+    }
     this.layerEntries = Array.from({ length: layerCount }, () => new GrowInt32(64));
+    this.layerWhiteouts = Array.from({ length: layerCount }, () => []);
     this.layerWarnings = Array.from({ length: layerCount }, () => []);
     this.layerWarningCount = new Array(layerCount).fill(0);
     this.layerContentSize = new Array(layerCount).fill(0);
@@ -223,18 +241,25 @@ export class ImageTree {
     const id = this.segNames.push(name) - 1;
     this.segHashes.push(hash);
     this.segSlots[slot] = id;
-    if (this.segNames.length * 2 > this.segSlots.length) {
-      const slots = new Int32Array(this.segSlots.length * 2).fill(-1);
-      const mask = slots.length - 1;
-      const hashes = this.segHashes.data;
-      for (let j = 0; j < this.segNames.length; j++) {
-        let i = hashes[j]! & mask;
-        while (slots[i]! >= 0) i = (i + 1) & mask;
-        slots[i] = j;
-      }
-      this.segSlots = slots;
-    }
+    if (this.segNames.length * 2 > this.segSlots.length) this.growSegSlots();
     return id;
+  }
+
+  /**
+   * Doubles the segment table (kept at most half full) and re-inserts every segment. Its own method, like
+   * growChildSlots: a rare call is not inlined, so the optimised code of every caller stays smaller (V8 compiles
+   * those during a cold open, on threads that take turns with the main thread on a 2-core machine).
+   */
+  private growSegSlots(): void {
+    const slots = new Int32Array(this.segSlots.length * 2).fill(-1);
+    const mask = slots.length - 1;
+    const hashes = this.segHashes.data;
+    for (let j = 0; j < this.segNames.length; j++) {
+      let i = hashes[j]! & mask;
+      while (slots[i]! >= 0) i = (i + 1) & mask;
+      slots[i] = j;
+    }
+    this.segSlots = slots;
   }
 
   /** The child node `name` of `parent`; -1 if absent and `create` is false. */
@@ -376,7 +401,10 @@ export class ImageTree {
       if (node > 0 && this.entryInLayer(node, layer) < 0) this.newEntry(node, layer, T_DIR, F_IMPLIED);
       return;
     }
-    if (flags & F_WHITEOUT) return;
+    if (flags & F_WHITEOUT) {
+      this.layerWhiteouts[layer]!.push(e);
+      return;
+    }
     if (h.xattrs) this.xattrs.set(e, h.xattrs.map(toXattr));
     else if (this.xattrs.size > 0) this.xattrs.delete(e); // a duplicate entry without them replaces one with them
     this.eMode.data[e] = h.mode & 0o7777;
@@ -444,16 +472,17 @@ export class ImageTree {
     let node = k > 0 ? cache.nodes[k - 1]! : 0;
     if (k < dirs) {
       // a new directory: remember this entry's ancestors (and their bytes) for the next entry
-      if (ends[dirs - 1]! > cb.length) cache.bytes = new Uint8Array(Math.max(ends[dirs - 1]!, cb.length * 2));
+      // whole arrays are copied below (only the ancestors' part is used): a view per copy was garbage per directory
+      if (n > cb.length) cache.bytes = new Uint8Array(Math.max(n, cb.length * 2));
       cache.depth = 0;
       for (let a = k; a < dirs; a++) {
         node = this.childOf(node, this.segIdAscii(name, starts[a]!, ends[a]!), true);
         if (!this.ancestorOk(layer, node, name)) return -1;
         cache.nodes[a] = node;
       }
-      if (dirs > 0) cache.bytes.set(name.subarray(0, ends[dirs - 1]!));
-      cache.starts.set(starts.subarray(0, dirs));
-      cache.ends.set(ends.subarray(0, dirs));
+      cache.bytes.set(name);
+      cache.starts.set(starts);
+      cache.ends.set(ends);
       cache.depth = dirs;
       this.lastAncestors[layer] = undefined; // the slow path's cache may now be stale
     }

@@ -12,8 +12,8 @@ export type TarTypeFlag = 'file' | 'hardlink' | 'symlink' | 'char' | 'block' | '
 export interface TarHeader {
   /**
    * Path bytes as stored (PAX `path` or GNU long name or prefix/name). A copy, except from a parser made with
-   * `viewNames`: then `name` and `linkName` may be views into the pushed chunk, and the header object itself is
-   * reused for the next entry: valid only during `entry()`.
+   * `viewNames`: then `name` and `linkName` may be views into the pushed chunk or into a scratch buffer that the
+   * next header overwrites, and the header object itself is reused for the next entry: valid only during `entry()`.
    */
   name: Uint8Array;
   linkName: Uint8Array;
@@ -64,6 +64,25 @@ function cstr(buf: Uint8Array, off: number, len: number): Uint8Array {
   const max = off + len;
   while (end < max && buf[end] !== 0) end++;
   return buf.subarray(off, end);
+}
+
+/**
+ * Names decoded without copying (`decodeHeader` with `copy` false, for a `viewNames` parser) are copied here and
+ * given as one of these views, one per length: no view object per entry (those were a third of a cold open's
+ * garbage, and each young-generation collection there took 5–10 ms). Valid until the next header is decoded.
+ */
+const nameScratch = new Uint8Array(100);
+const nameViews: Uint8Array[] = Array.from({ length: 101 }, (_, n) => nameScratch.subarray(0, n));
+
+/** The NUL-terminated name field at `buf[off]` (100 bytes at most), in the scratch buffer. */
+function scratchName(buf: Uint8Array, off: number): Uint8Array {
+  let n = 0;
+  for (; n < 100; n++) {
+    const c = buf[off + n]!;
+    if (c === 0) break;
+    nameScratch[n] = c;
+  }
+  return nameViews[n]!;
 }
 
 function isZeroBlock(buf: Uint8Array, off: number): boolean {
@@ -173,8 +192,8 @@ const NO_LINK = new Uint8Array(0);
 /**
  * Decodes one 512-byte header at `buf[off]` (its type flag byte is `buf[off + 156]`). Returns null for a zero
  * block (end of archive). Throws ImageReadError for a block that is not a tar header. With `copy` false, `name`
- * and `linkName` may be views into `buf` (see TarParser's `viewNames`). With `into`, that object is filled and
- * returned instead of a new one.
+ * and `linkName` may be views into `buf` or into a scratch buffer the next call overwrites (see TarParser's
+ * `viewNames`). With `into`, that object is filled and returned instead of a new one.
  */
 export function decodeHeader(buf: Uint8Array, off: number, what: string, copy = true, into?: TarHeader): TarHeader | null {
   if (isZeroBlock(buf, off)) return null;
@@ -182,7 +201,7 @@ export function decodeHeader(buf: Uint8Array, off: number, what: string, copy = 
   const typeByte = buf[off + 156]!;
   const m = off + 257;
   const ustar = buf[m] === 0x75 && buf[m + 1] === 0x73 && buf[m + 2] === 0x74 && buf[m + 3] === 0x61 && buf[m + 4] === 0x72;
-  let name = cstr(buf, off, 100);
+  let name = copy ? cstr(buf, off, 100) : scratchName(buf, off);
   // an empty prefix (the usual case) is one byte test, not a view
   if (ustar && buf[m + 5] === 0 && buf[off + 345] !== 0) {
     // POSIX ustar: prefix field (GNU uses those bytes for atime/ctime instead, hence the magic check).
@@ -266,9 +285,10 @@ export class TarParser {
     return this.ended;
   }
 
-  push(chunk: Uint8Array): void {
+  /** Parses `chunk[0..length)` (a length, so a reader's window is pushed without a view object per read). */
+  push(chunk: Uint8Array, length = chunk.length): void {
     let i = 0;
-    const n = chunk.length;
+    const n = length;
     while (i < n) {
       if (this.ended) {
         this.pos += n - i; // trailing zero padding / junk after the end marker is ignored

@@ -316,15 +316,27 @@ export function tempDir(prefix = 'strata-image-test-'): { dir: string; write(nam
   };
 }
 
+/** Runs `fn` with `env` set in process.env (restored after, also on failure). */
+export async function withEnv<T>(env: Record<string, string>, fn: () => Promise<T>): Promise<T> {
+  const saved = { ...process.env };
+  Object.assign(process.env, env);
+  try {
+    return await fn();
+  } finally {
+    for (const k of Object.keys(env)) {
+      if (saved[k] === undefined) delete process.env[k];
+      else process.env[k] = saved[k];
+    }
+  }
+}
+
 /**
  * Every layer's changes and the summary of an archive's first image, as one comparable value, read with `env` set
  * for the duration of the open (for tests that compare decoders or read paths); asserts every layer read and
  * verified.
  */
 export async function comparableTrees(open: (file: string) => Promise<OpenedImage>, file: string, env: Record<string, string> = {}): Promise<unknown> {
-  const saved = { ...process.env };
-  Object.assign(process.env, env);
-  try {
+  return withEnv(env, async () => {
     const img = await open(file);
     try {
       await img.done;
@@ -337,10 +349,5 @@ export async function comparableTrees(open: (file: string) => Promise<OpenedImag
     } finally {
       await img.close();
     }
-  } finally {
-    for (const k of Object.keys(env)) {
-      if (saved[k] === undefined) delete process.env[k];
-      else process.env[k] = saved[k];
-    }
-  }
+  });
 }

@@ -418,3 +418,25 @@ describe('image reader: extended attributes (PAX SCHILY.xattr.*)', () => {
     }
   });
 });
+
+describe('image reader: whiteouts of paths no lower layer has', () => {
+  const tmp = tempDir();
+  after(() => tmp.cleanup());
+
+  it('are warned about once per path, in layer order, and not once a later entry replaced the whiteout', async () => {
+    const lower = makeTar([{ name: 'keep', content: 'k' }, { name: 'd/', type: 'dir' }]);
+    const upper = makeTar([
+      { name: '.wh.x' }, { name: '.wh.keep' }, { name: '.wh.x' }, // a duplicate whiteout: one path
+      { name: 'd/.wh.y' }, { name: 'd/y', content: 'now a file' }, // a whiteout replaced in the same layer
+      { name: 'd/.wh.z' },
+    ]);
+    for (const compression of ['none', 'gzip'] as const) {
+      const img = await openImage(tmp.write(`wh-${compression}.tar`, ociArchive([{ layers: [lower, upper] }], { compression })));
+      await img.done;
+      const warnings = img.image(0).layers[1]!.warnings.filter((w) => w.startsWith('whiteout of'));
+      assert.deepEqual(warnings, ['whiteout of x and 1 more path(s), which no lower layer has'], compression);
+      assert.deepEqual(img.image(0).layers[0]!.warnings, []);
+      await img.close();
+    }
+  });
+});

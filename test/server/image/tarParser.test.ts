@@ -1,6 +1,8 @@
 /**
  * The tar header decoder: the word-wise header sum (aligned headers) must equal the byte-wise sum for any bytes,
  * and real headers written by GNU tar must decode with their checksum accepted, at aligned and unaligned offsets.
+ * The parser: `push(window, length)` (how the seeking reader pushes its reused read window) parses only the first
+ * `length` bytes.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -8,7 +10,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { decodeHeader, headerSum } from '../../../server/src/image/tarParser';
+import { decodeHeader, headerSum, TarParser, type TarHeader } from '../../../server/src/image/tarParser';
+import { makeTar } from './imageFixtures';
 
 function byteSum(b: Uint8Array, off: number): number {
   let s = 0;
@@ -61,5 +64,35 @@ describe('tar header sum', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('tar parser push with a length', () => {
+  it('parses only the first `length` bytes of a reused window, like pushing that many bytes as views', () => {
+    const tar = makeTar([{ name: 'a', content: 'x'.repeat(700) }, { name: 'dir/', type: 'dir' }, { name: 'dir/b', content: 'yy' }, { name: 'c', type: 'symlink', link: 'a' }]);
+    const names = (push: (p: TarParser) => void) => {
+      const got: string[] = [];
+      const p = new TarParser({ entry: (h: TarHeader) => (got.push(`${Buffer.from(h.name).toString()}:${h.type}:${h.size}`), false) }, 't', true);
+      push(p);
+      p.end();
+      return got;
+    };
+    const expected = names((p) => p.push(tar));
+    assert.equal(expected.length, 4);
+    for (const step of [1, 100, 512, 777, 4096]) {
+      // one window reused for every push, its tail holding stale bytes from the previous one
+      const win = new Uint8Array(step + 300).fill(0x55);
+      assert.deepEqual(names((p) => {
+        for (let pos = 0; pos < tar.length; pos += step) {
+          const n = Math.min(step, tar.length - pos);
+          win.set(tar.subarray(pos, pos + n));
+          p.push(win, n);
+        }
+      }), expected, `windows of ${step}`);
+    }
+    // a window cut short inside an entry: the parser knows it is truncated
+    const win = new Uint8Array(2048).fill(0x55);
+    win.set(tar.subarray(0, 1000));
+    assert.throws(() => names((p) => p.push(win, 1000)), /truncated tar/);
   });
 });
