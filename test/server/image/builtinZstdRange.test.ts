@@ -7,7 +7,7 @@
  * truncated layers as per-layer errors, digest mismatches.
  *
  * The CI runtime (Node 20) has no built-in zstd: this file then runs itself again under a Node ≥ 22.15 binary
- * (imageFixtures' nodeWithZlibZstd: code-server's Node 24 that CI caches) and passes or fails with it.
+ * (imageFixtures' rerunUnderZlibZstd: code-server's Node 24 that CI caches) and passes or fails with it.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,7 +18,7 @@ import { builtinZstdRange, builtinZstdRangeAvailable, TruncatedBlob, type ZstdRa
 import { openImage } from '../../../server/src/image/imageReader';
 import { zstdWorkerLayers } from '../../../server/src/image/imageWorkerPool';
 import { DIST } from '../../support/paths';
-import { comparableTrees, compress, dockerSaveLegacy, makeTar, nodeWithZlibZstd, ociFiles, sha256, tarOf, tempDir, zstdCompress, type ImageSpec } from './imageFixtures';
+import { comparableTrees, compress, dockerSaveLegacy, makeTar, ociFiles, rerunUnderZlibZstd, sha256, tarOf, tempDir, zstdCompress, type ImageSpec } from './imageFixtures';
 
 const WORKER = path.join(DIST, 'imageWorker.js');
 const here = builtinZstdRangeAvailable();
@@ -52,17 +52,7 @@ function collect(o: Omit<ZstdRange, 'onChunk' | 'cancelled'> & Partial<ZstdRange
 }
 
 if (!here) {
-  const node = nodeWithZlibZstd();
-  it(`under a Node ≥ 22.15 binary (this runtime, node ${process.version}, has no built-in zstd)`, { skip: node ? false : 'no Node ≥ 22.15 binary on this machine (CI installs code-server\'s Node 24)' }, () => {
-    // a test run of its own (NODE_TEST_CONTEXT would make the child talk to this runner instead of printing)
-    const env: NodeJS.ProcessEnv = { ...process.env, STRATA_IMAGE_WORKER: WORKER };
-    delete env.NODE_TEST_CONTEXT;
-    const r = spawnSync(node!, ['--test', '--test-reporter=tap', __filename], { encoding: 'utf8', env, maxBuffer: 1 << 26 });
-    assert.equal(r.status, 0, `${r.stdout.slice(-4000)}\n${r.stderr.slice(-2000)}`);
-    // the child really ran the cases (a filtered or empty run would pass too)
-    const passed = Number(/# pass (\d+)/.exec(r.stdout)?.[1] ?? 0);
-    assert.ok(passed >= 12, `child passed ${passed} tests:\n${r.stdout.slice(-2000)}`);
-  });
+  rerunUnderZlibZstd(__filename, 12, { STRATA_IMAGE_WORKER: WORKER });
 } else {
   describe('builtinZstdRange: Node\'s zstd driven on this thread', () => {
     const tmp = tempDir('strata-builtin-zstd-');

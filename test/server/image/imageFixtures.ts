@@ -10,6 +10,7 @@ import { homedir, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import assert from 'node:assert/strict';
+import { it } from 'node:test';
 import type { OpenedImage } from '../../../server/src/image/imageModel';
 
 export interface TarSpec {
@@ -123,6 +124,24 @@ export function nodeWithZlibZstd(): string | null {
     if (existsSync(bin) && has(bin)) return bin;
   }
   return null;
+}
+
+/**
+ * For a test file that needs zlib's zstd, on a runtime without it: one case that runs `file` again under
+ * `nodeWithZlibZstd()` (its own test run, reported as TAP) and passes when that run passes at least `minPasses` cases
+ * (a filtered or empty run would pass too). Skipped, with the reason, when there is no such binary.
+ */
+export function rerunUnderZlibZstd(file: string, minPasses: number, env: NodeJS.ProcessEnv = {}): void {
+  const node = nodeWithZlibZstd();
+  it(`under a Node ≥ 22.15 binary (this runtime, node ${process.version}, has no built-in zstd)`, { skip: node ? false : 'no Node ≥ 22.15 binary on this machine (CI installs code-server\'s Node 24)' }, () => {
+    // NODE_TEST_CONTEXT would make the child talk to this runner instead of printing its results
+    const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
+    delete childEnv.NODE_TEST_CONTEXT;
+    const r = spawnSync(node!, ['--test', '--test-reporter=tap', file], { encoding: 'utf8', env: childEnv, maxBuffer: 1 << 26 });
+    assert.equal(r.status, 0, `${r.stdout.slice(-4000)}\n${r.stderr.slice(-2000)}`);
+    const passed = Number(/# pass (\d+)/.exec(r.stdout)?.[1] ?? 0);
+    assert.ok(passed >= minPasses, `child passed ${passed} tests:\n${r.stdout.slice(-2000)}`);
+  });
 }
 
 export function zstdCompress(b: Uint8Array): Buffer {
