@@ -45,6 +45,7 @@ import {
   type ProtocolConnection,
   type PublishDiagnosticsParams,
 } from 'vscode-languageserver-protocol/node';
+import { statCpuMs } from '../test/support/threadCpu';
 
 const ROOT = process.env.STRATA_ROOT ?? path.resolve(__dirname, '../..');
 const CORPUS = path.resolve(ROOT, '../shared/corpus/dockerfiles');
@@ -178,9 +179,7 @@ class Client {
 
   private cpuMs(file: string): number {
     try {
-      const stat = readFileSync(file, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
+      return statCpuMs(file);
     } catch {
       return NaN;
     }

@@ -6,7 +6,15 @@ import { readFileSync } from 'node:fs';
  * processes' load. Resolution: one clock tick (10 ms).
  */
 export function mainThreadCpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8');
+  return statCpuMs(`/proc/${pid}/task/${pid}/stat`);
+}
+
+/**
+ * User + system CPU time (ms) in a /proc `stat` file: a process (`/proc/<pid>/stat`) or one thread
+ * (`/proc/<pid>/task/<tid>/stat`). Throws when the file cannot be read.
+ */
+export function statCpuMs(statFile: string): number {
+  const stat = readFileSync(statFile, 'utf8');
   // Fields after the command name (which may contain spaces, hence the last ')'): utime is field 14, stime 15.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;

@@ -30,6 +30,7 @@ import { ShadowText } from '../../../server/src/lsp/shadowText';
 import { FUZZ_BUDGET_MS, FUZZ_SCALE, FUZZ_SEED, loadCorpus, mutate, rng } from '../corpusMutator';
 import { lineLengths, positionOutside } from '../../support/documentRanges';
 import { crlf } from '../../support/paths';
+import { statCpuMs } from '../../support/threadCpu';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { toLspDiagnostic } from '../../../server/src/lsp/strataServer';
 
@@ -162,9 +163,7 @@ function runWorker(job: Job): Outcome {
 function threadCpuMs(tid: number): number | undefined {
   if (tid === 0) return undefined;
   try {
-    const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // utime, stime: fields 14 and 15
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+    return statCpuMs(`/proc/self/task/${tid}/stat`);
   } catch {
     return undefined;
   }
