@@ -32,8 +32,9 @@ connection.onInitialize(() => ({ capabilities: { textDocumentSync: 2 } }));
 // way; like Strata's (server/src/lsp/traceSink.ts) to a file when the setting is a path, else as a log message.
 const traceSetting = process.env.STRATA_TRACE_DIAGNOSTICS ?? '';
 const trace = traceSetting !== '' && traceSetting !== '0';
-const traceFd = require('node:path').isAbsolute(traceSetting) ? require('node:fs').openSync(traceSetting, 'a') : null;
-const traceLine = (line) => (traceFd !== null ? require('node:fs').writeSync(traceFd, line + '\n') : connection.console.log(line));
+const fs = require('node:fs');
+const traceFd = require('node:path').isAbsolute(traceSetting) ? fs.openSync(traceSetting, 'a') : null;
+const traceLine = (line) => (traceFd !== null ? fs.writeSync(traceFd, line + '\n') : connection.console.log(line));
 documents.onDidChangeContent(({ document }) => {
   const scheduled = performance.now();
   if (parse) DockerfileParser.parse(document.getText());

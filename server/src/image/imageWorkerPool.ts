@@ -340,14 +340,14 @@ export function readLayerInWorker(job: Omit<LayerJob, 'id' | 'kind'>, onHeaders:
  */
 export class ZstdWorkerUnavailable extends Error {}
 
+/** zstd layers this process has decoded on worker threads, by decoder (the benchmark and tests report which path ran). */
+export const zstdWorkerLayers = { builtin: 0, process: 0 };
+
 /**
  * Reads a zstd layer on a worker thread (job `zstd-layer`: built-in zstd, or a `zstd -dc` process): queued with the hash jobs,
  * ahead of them; headers arrive in batches through `onHeaders` (in tar order). Rejects with ZstdWorkerUnavailable
  * before any header when the pipeline cannot be built here.
  */
-/** zstd layers this process has decoded on worker threads, by decoder (the benchmark and tests report which path ran). */
-export const zstdWorkerLayers = { builtin: 0, process: 0 };
-
 export function readZstdLayerInWorker(
   job: Omit<ZstdLayerJob, 'id' | 'kind' | 'cancel'>, onHeaders: (h: TarHeader[]) => void, onProgress: (compressedRead: number) => void, signal?: AbortSignal,
 ): Promise<LayerWorkerResult> {

@@ -68,8 +68,7 @@ export class StrataServer {
    * `STRATA_TRACE_DIAGNOSTICS=1` logs where each diagnostics run spent its time (docs/architecture/lsp.md); a file
    * path appends it to that file instead (traceSink.ts).
    */
-  private readonly traceTo = traceSink(process.env.STRATA_TRACE_DIAGNOSTICS, (l) => this.connection.console.log(l));
-  private readonly trace = this.traceTo !== null;
+  private readonly trace = traceSink(process.env.STRATA_TRACE_DIAGNOSTICS, (l) => this.connection.console.log(l));
   private readonly annotations: PredictionAnnotations;
 
   /** `workerScript`: the bundle that runs diagnostics in a worker thread (server.ts passes itself); none = in-process. */
@@ -321,7 +320,7 @@ export class StrataServer {
         void this.connection.sendDiagnostics({ uri, version, diagnostics: lsp });
         if (this.trace) {
           const ms = (a: number, b: number) => (b - a).toFixed(2);
-          this.traceTo!(`diagnostics trace v${version}: queued ${scheduled ? ms(scheduled, t0) : '-'} ms, shadow ${ms(t0, t1)} ms (options included), `
+          this.trace(`diagnostics trace v${version}: queued ${scheduled ? ms(scheduled, t0) : '-'} ms, shadow ${ms(t0, t1)} ms (options included), `
             + `ran on ${ranOn ?? '-'}: round trip ${ms(t1, t2)} ms, check ${computeMs?.toFixed(2) ?? '-'} ms, convert ${ms(t2, t3)} ms, publish ${ms(t3, performance.now())} ms, ${lsp.length} diagnostics; `
             // Epoch times (ms): the benchmark splits the rest of the path into message in (before "queued") and out.
             + `scheduled at ${scheduled ? (performance.timeOrigin + scheduled).toFixed(3) : '-'}, published at ${(performance.timeOrigin + t3).toFixed(3)}`);

@@ -24,7 +24,18 @@ export function traceSink(setting: string | undefined, log: (line: string) => vo
     fd = null;
   });
   // Synchronous: a file write wakes no reader (~5 µs here), and a trace is never lost in a buffer when the server dies.
+  // A failed write (disk full, file gone) must not fail the diagnostics run it describes: traces go to the log then.
   return (line) => {
-    if (fd !== null) writeSync(fd, line + '\n');
+    if (fd !== null) {
+      try {
+        writeSync(fd, line + '\n');
+        return;
+      } catch (e) {
+        log(`STRATA_TRACE_DIAGNOSTICS: writing ${setting} failed (${(e as Error).message}); traces go to the log`);
+        closeSync(fd);
+        fd = null;
+      }
+    }
+    log(line);
   };
 }

@@ -42,8 +42,8 @@ export function checkDockerfile(text: string, options: CheckOptions = {}): Strat
 }
 
 /**
- * `checkDockerfile` with the syntax validation supplied by the caller: `IncrementalChecker` passes one that re-validates
- * only what an edit touched (with the same result as `validateSyntax`).
+ * `checkDockerfile` with the syntax validation and the scan supplied by the caller: `IncrementalChecker` passes ones
+ * that redo only what an edit touched (with the same results as `validateSyntax` and `scanDockerfile`).
  */
 export function checkDockerfileWith(text: string, options: CheckOptions,
   syntax: (text: string, lineCount: number) => StrataDiagnostic[],

@@ -25,3 +25,22 @@ describe('DockerIgnore (patternmatcher semantics)', () => {
     assert.equal(ig.excludes('['), true);
   });
 });
+
+describe('DockerIgnore.of (the matcher shared per text)', () => {
+  it('answers the same text with the same matcher, which matches like a new one, repeatedly', () => {
+    const text = 'node_modules\n*.log\n!keep.log\n';
+    const shared = DockerIgnore.of(text);
+    assert.equal(DockerIgnore.of(text), shared);
+    for (let i = 0; i < 2; i++) {
+      for (const p of ['node_modules/x', 'a.log', 'keep.log', 'src/a.ts']) assert.equal(shared.excludes(p), new DockerIgnore(text).excludes(p), p);
+    }
+  });
+
+  it('keeps the last few texts: a text pushed out by eight others is compiled again', () => {
+    const first = DockerIgnore.of('first-pattern\n');
+    for (let i = 0; i < 8; i++) DockerIgnore.of(`other-${i}\n`);
+    const again = DockerIgnore.of('first-pattern\n');
+    assert.notEqual(again, first);
+    assert.equal(again.excludes('first-pattern'), true);
+  });
+});

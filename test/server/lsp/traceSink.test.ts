@@ -43,4 +43,14 @@ describe('traceSink', () => {
     assert.match(logged[0]!, /cannot open \/proc\/strata-no-such-dir\/trace\.log/);
     assert.equal(logged[1], 't');
   });
+
+  it('a write that fails (a full disk: /dev/full) says so once in the log, and later traces go there', () => {
+    const logged: string[] = [];
+    const sink = traceSink('/dev/full', (l) => logged.push(l))!;
+    sink('t1');
+    sink('t2');
+    assert.equal(logged.length, 3, JSON.stringify(logged));
+    assert.match(logged[0]!, /writing \/dev\/full failed \(ENOSPC/);
+    assert.deepEqual(logged.slice(1), ['t1', 't2']);
+  });
 });
