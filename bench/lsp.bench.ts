@@ -28,10 +28,12 @@
  *                                STRATA_BENCH_SERVER=path/to/server.js measures another build of ours, for before/after;
  *                                STRATA_BENCH_ONLY=median|3000|pathological runs only the parts whose name contains it;
  *                                STRATA_BENCH_TRACES=1 prints every diagnostics trace line of ours;
+ *                                STRATA_BENCH_THREADS=1 prints each server's CPU per edit by thread (V8's compiler and
+ *                                GC threads compete with the server and the client for this VM's two cores);
  *                                STRATA_BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=DIR' profiles our server, per thread)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -245,8 +247,22 @@ async function warmUp(client: Client, workspace: string, all: { file: string; te
   }
 }
 
+/** CPU time (ns) of each thread of `pid` so far, by "name/tid" (Linux schedstat: finer than stat's 10 ms ticks). */
+function threadCpuNs(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        const comm = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+        out.set(`${comm}/${tid}`, Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]));
+      } catch { /* the thread ended */ }
+    }
+  } catch { /* the process ended */ }
+  return out;
+}
+
 /** Opens `uri` with `text`, types `edits` keystrokes into it (which restore the text) and times each one's diagnostics. */
-async function diagnosticLatency(client: Client, uri: string, text: string, edits = EDITS): Promise<{ times: number[]; cpuPerEdit: number; processCpuPerEdit: number }> {
+async function diagnosticLatency(client: Client, uri: string, text: string, edits = EDITS): Promise<{ times: number[]; cpuPerEdit: number; processCpuPerEdit: number; threads: string }> {
   const opened = client.nextDiagnostics(uri, 1);
   await client.conn.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'dockerfile', version: 1, text } });
   await opened;
@@ -254,6 +270,7 @@ async function diagnosticLatency(client: Client, uri: string, text: string, edit
   const times: number[] = [];
   const cpu0 = client.mainThreadCpuMs();
   const processCpu0 = client.processCpuMs();
+  const threads0 = threadCpuNs(client.proc.pid!);
   for (const [i, k] of keystrokes(text, edits).entries()) {
     const version = i + 2;
     const before = current[k.line];
@@ -266,7 +283,10 @@ async function diagnosticLatency(client: Client, uri: string, text: string, edit
     times.push(await published);
   }
   if (current.join('\n') !== text) throw new Error('the keystrokes did not restore the text');
-  return { times, cpuPerEdit: (client.mainThreadCpuMs() - cpu0) / edits, processCpuPerEdit: (client.processCpuMs() - processCpu0) / edits };
+  const threads1 = threadCpuNs(client.proc.pid!);
+  const threads = [...threads1].map(([k, v]) => [k, (v - (threads0.get(k) ?? 0)) / 1000 / edits] as const).filter(([, v]) => v >= 1)
+    .map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ');
+  return { times, cpuPerEdit: (client.mainThreadCpuMs() - cpu0) / edits, processCpuPerEdit: (client.processCpuMs() - processCpu0) / edits, threads };
 }
 
 /**
@@ -332,7 +352,7 @@ async function main(): Promise<void> {
   for (const { name, text } of texts) {
     const load0 = os.loadavg()[0];
     const parseSamples = bareParseSamples(text);
-    const results: { name: string; reference: boolean; p50: number; p99: number; coldP50: number; coldP99: number; tokens: number; cpuPerEdit: number; processCpuPerEdit: number; traces: string[]; allTraces: string[]; floor: number; client: Client }[] = [];
+    const results: { name: string; threads: string; reference: boolean; p50: number; p99: number; coldP50: number; coldP99: number; tokens: number; cpuPerEdit: number; processCpuPerEdit: number; traces: string[]; allTraces: string[]; floor: number; client: Client }[] = [];
     for (const s of servers) {
       const client = new Client(s.name, s.command, s.env);
       await client.start(pathToFileURL(workspace).href);
@@ -345,7 +365,7 @@ async function main(): Promise<void> {
       // last trace is in the file before the measured run's traces are counted from here.
       await client.timedRequest('strata/bench/noSuchMethod', {}, 2000);
       const traces1 = client.traces.length;
-      const { times, cpuPerEdit, processCpuPerEdit } = await diagnosticLatency(client, uri, text);
+      const { times, cpuPerEdit, processCpuPerEdit, threads } = await diagnosticLatency(client, uri, text);
       const tokens = s.reference ? NaN : await semanticTokensMs(client, uri);
       // The transport floor: the round trip of a request the server cannot handle (MethodNotFound) over the same
       // stdio/JSON-RPC path — what any didChange→publish latency contains before the server does any work.
@@ -353,7 +373,7 @@ async function main(): Promise<void> {
       for (let i = 0; i < 50; i++) floorSamples.push(await client.timedRequest('strata/bench/noSuchMethod', {}, 2000));
       const measured = client.traces.slice(traces1, traces1 + times.length + 1);
       results.push({
-        name: s.name, reference: !!s.reference, p50: quantile(times, 0.5), p99: quantile(times, 0.99), coldP50: quantile(cold.times, 0.5), coldP99: quantile(cold.times, 0.99),
+        name: s.name, threads, reference: !!s.reference, p50: quantile(times, 0.5), p99: quantile(times, 0.99), coldP50: quantile(cold.times, 0.5), coldP99: quantile(cold.times, 0.99),
         tokens, cpuPerEdit, processCpuPerEdit, traces: measured.slice(1), allTraces: measured.map((t, i) => traceLine(client, t, i === 0 ? undefined : times[i - 1])), floor: quantile(floorSamples, 0.5), client,
       });
       client.stop();
@@ -374,6 +394,7 @@ async function main(): Promise<void> {
       console.log(`  ${''.padEnd(34)} fresh server (its first ${EDITS} keystrokes, before the warm-up): p50 ${r.coldP50.toFixed(1)} ms = ${(r.coldP50 / parse).toFixed(2)}× parse, p99 ${r.coldP99.toFixed(1)} ms`);
       if (r.traces.length) console.log(`  ${''.padEnd(34)} where a run goes (medians): ${traceSummary(r.client, r.traces)}`);
       if (process.env.STRATA_BENCH_TRACES === '1') for (const t of r.allTraces) console.log(`    ${t}`);
+      if (process.env.STRATA_BENCH_THREADS === '1') console.log(`  ${''.padEnd(34)} CPU per edit by thread (µs, comm/tid; the first is the main thread): ${r.threads}`);
       console.log(`  ${''.padEnd(34)} transport floor (unknown-method round trip) p50 ${r.floor.toFixed(2)} ms = ${(r.floor / parse).toFixed(2)}× parse; diagnostics p50 above the floor ${(r.p50 - r.floor).toFixed(1)} ms = ${((r.p50 - r.floor) / parse).toFixed(2)}× parse`);
     }
   }

@@ -7,11 +7,11 @@
 import type { StrataDiagnostic, Severity } from './strataDiagnostic';
 import { validateSyntax } from './syntaxValidation';
 import { scanDockerfile, parseDirectiveLine, type DockerfileScan, type ScanInstruction } from './dockerfileScan';
-import { runBuildkitChecks } from './buildkit/buildkitChecks';
+import { runBuildkitChecks, type BuildkitCheckOptions, type BuildkitResult } from './buildkit/buildkitChecks';
 import { BUILDKIT_RULE_BY_NAME } from './buildkit/buildkitRules';
 import { buildkitFix } from './buildkit/buildkitFixes';
 import { STRATA_RULES, docsUrlFor } from './ruleTable';
-import { createRuleContext, type ContextReader, type Finding, type RuleFix } from './ruleContext';
+import { createRuleContext, type ContextReader, type Finding, type RuleFix, type StrataRule } from './ruleContext';
 import { EMPTY_CONFIG, normaliseSetting, type StrataConfig, type RuleSetting } from './strataConfig';
 
 export interface CheckOptions {
@@ -38,25 +38,33 @@ export interface StrataDiagnosticWithFix extends StrataDiagnostic {
 
 /** Every diagnostic for one Dockerfile text. Never throws. */
 export function checkDockerfile(text: string, options: CheckOptions = {}): StrataDiagnosticWithFix[] {
-  return checkDockerfileWith(text, options, validateSyntax);
+  return checkDockerfileWith(text, options, FULL_CHECK);
 }
 
 /**
- * `checkDockerfile` with the syntax validation and the scan supplied by the caller: `IncrementalChecker` passes ones
- * that redo only what an edit touched (with the same results as `validateSyntax` and `scanDockerfile`).
+ * The costly parts of a check, which a caller may supply: `IncrementalChecker` passes ones that redo only what an
+ * edit touched, with the same results as these.
  */
-export function checkDockerfileWith(text: string, options: CheckOptions,
-  syntax: (text: string, lineCount: number) => StrataDiagnostic[],
-  scanText: (text: string) => DockerfileScan = scanDockerfile): StrataDiagnosticWithFix[] {
+export interface CheckParts {
+  /** dockerfile-utils' syntax validation. */
+  syntax(text: string, lineCount: number): StrataDiagnostic[];
+  scan(text: string): DockerfileScan;
+  buildkit(scan: DockerfileScan, options: BuildkitCheckOptions): BuildkitResult;
+}
+
+export const FULL_CHECK: CheckParts = { syntax: validateSyntax, scan: scanDockerfile, buildkit: runBuildkitChecks };
+
+/** `checkDockerfile` with the syntax validation, the scan and BuildKit's checks supplied by the caller. */
+export function checkDockerfileWith(text: string, options: CheckOptions, parts: CheckParts): StrataDiagnosticWithFix[] {
   const lineCount = countLines(text);
   const out: StrataDiagnosticWithFix[] = [];
   const guard = <T>(rule: string, fn: () => T, fallback: T): T => {
     try { return fn(); } catch (e) { options.onRuleError?.(rule, e); return fallback; }
   };
 
-  out.push(...guard('syntax', () => syntax(text, lineCount), []));
+  out.push(...guard('syntax', () => parts.syntax(text, lineCount), []));
 
-  const scan = guard('scan', () => scanText(text), null);
+  const scan = guard('scan', () => parts.scan(text), null);
   if (!scan) return out;
   const insAt = instructionIndex(scan);
   const config = options.config ?? EMPTY_CONFIG;
@@ -65,7 +73,7 @@ export function checkDockerfileWith(text: string, options: CheckOptions,
   guard('buildkit', () => {
     let dockerignore: string | null = null;
     if (options.context) dockerignore = options.context.readFile('.dockerignore') ?? null;
-    const r = runBuildkitChecks(scan, { buildArgs: options.buildArgs, dockerignore, target: options.target, allStages: !options.buildOnly });
+    const r = parts.buildkit(scan, { buildArgs: options.buildArgs, dockerignore, target: options.target, allStages: !options.buildOnly });
     for (const f of r.findings) {
       const info = BUILDKIT_RULE_BY_NAME.get(f.rule)!;
       const ins = insAt(f.line);
@@ -87,8 +95,7 @@ export function checkDockerfileWith(text: string, options: CheckOptions,
 
   // Strata's rules: each isolated.
   const ctx = createRuleContext(scan, options.context, () => undefined, options.dockerfilePath ?? 'Dockerfile');
-  for (const rule of STRATA_RULES) {
-    if (effectiveSetting(rule.id, rule.severity, rule.equivalents, config, options.severities) === 'off') continue;
+  for (const rule of enabledRules(config, options.severities)) {
     const found: Finding[] = [];
     ctx.report = (f) => found.push(f);
     try {
@@ -110,11 +117,34 @@ export function checkDockerfileWith(text: string, options: CheckOptions,
     .sort((a, b) => a.line - b.line || a.character - b.character);
 }
 
-/** Finds the instruction whose lines contain a given line. */
+/** Finds the instruction whose lines contain a given line (a binary search: instructions are in line order). */
 function instructionIndex(scan: DockerfileScan): (line: number) => ScanInstruction | undefined {
-  const byLine: (ScanInstruction | undefined)[] = [];
-  for (const ins of scan.instructions) for (let l = ins.startLine; l <= ins.endLine; l++) byLine[l] = ins;
-  return (line) => byLine[line];
+  const all = scan.instructions;
+  return (line) => {
+    let lo = 0;
+    let hi = all.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const ins = all[mid];
+      if (line < ins.startLine) hi = mid - 1;
+      else if (line > ins.endLine) lo = mid + 1;
+      else return ins;
+    }
+    return undefined;
+  };
+}
+
+/**
+ * The Strata rules that are not off under these settings. The last answer is kept: a document's checks pass the same
+ * config and severities objects (the settings provider caches them) on every keystroke.
+ */
+let lastEnabled: { config: StrataConfig; severities: Readonly<Record<string, string>> | undefined; tableSize: number; rules: readonly StrataRule[] } | undefined;
+function enabledRules(config: StrataConfig, severities: Readonly<Record<string, string>> | undefined): readonly StrataRule[] {
+  // (The table's size too: tests add a rule to it for a while.)
+  if (lastEnabled && lastEnabled.config === config && lastEnabled.severities === severities && lastEnabled.tableSize === STRATA_RULES.length) return lastEnabled.rules;
+  const rules = STRATA_RULES.filter((r) => effectiveSetting(r.id, r.severity, r.equivalents, config, severities) !== 'off');
+  lastEnabled = { config, severities, tableSize: STRATA_RULES.length, rules };
+  return rules;
 }
 
 function effectiveSetting(id: string, def: RuleSetting, equivalents: readonly string[], config: StrataConfig,

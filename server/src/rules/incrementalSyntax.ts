@@ -103,10 +103,26 @@ interface Item {
   contextKey?: string;
   /** A number per distinct item text (see `IncrementalSyntaxValidator.textIds`): context keys are made of these. */
   textId: number;
+  /** The item ran to the end of the text (an open continuation or heredoc): more text after it would extend it. */
+  atEnd: boolean;
+}
+
+/** What the item cache keeps of an instruction item: everything but its place, which the text does not decide. */
+interface CachedItem {
+  text: string;
+  /** endLine - startLine. */
+  lines: number;
+  atEnd: boolean;
+  facts: InstructionFacts;
+  ignoreLines: number[];
+  problems: Problem[];
+  triggerProblems: Problem[];
 }
 
 interface State {
+  /** The text's lines: without terminators when `lfOnly` (every line but the last ends with LF), else with them. */
   lines: string[];
+  lfOnly: boolean;
   /** Directive lines (text) and the escape character: a change there re-parses everything. */
   head: string;
   items: Item[];
@@ -139,13 +155,18 @@ export function linesWithTerminators(text: string): string[] {
 
 export class IncrementalSyntaxValidator {
   private state: State | undefined;
+  private validator: ValidatorInternals | undefined;
   /** Item texts of the current document, numbered (rebuilt from the live items when it grows past a bound). */
   private textIds = new Map<string, number>();
   private nextTextId = 0;
-  /** Problems of recently edited instructions by escape, column and text (see `run`). */
-  private readonly itemCache = new Map<string, { problems: Problem[]; triggerProblems: Problem[] }>();
+  /**
+   * Problems of recently edited instructions by text, then escape and column (see `run`). The text alone is the outer
+   * key: its hash is computed once (for `textIds`) and kept by the string, where a key made by concatenation would be
+   * hashed again, all of it, on every lookup.
+   */
+  private readonly itemCache = new Map<string, Map<string, CachedItem>>();
   /** Statistics of the last run, for tests and the benchmark. */
-  lastRun = { full: false, reparsedItems: 0, variableItems: 0 };
+  lastRun = { full: false, reparsedItems: 0, cachedItems: 0, variableItems: 0 };
 
   /** Same result as `validateSyntax(text, lineCount)` (and throws when it would). */
   validate(text: string, lineCount: number): StrataDiagnostic[] {
@@ -156,7 +177,7 @@ export class IncrementalSyntaxValidator {
       // Below: the full validation decides (it may throw the same error, which the caller's guard reports).
     }
     this.state = undefined;
-    this.lastRun = { full: true, reparsedItems: -1, variableItems: -1 };
+    this.lastRun = { full: true, reparsedItems: -1, cachedItems: 0, variableItems: -1 };
     return validateSyntax(text, lineCount);
   }
 
@@ -172,12 +193,17 @@ export class IncrementalSyntaxValidator {
       if (d.getDirective() === 'escape' && (d.getValue() === '\\' || d.getValue() === '`')) { escape = d.getValue(); break; }
     }
     parser.escapeChar = escape;
-    const lines = linesWithTerminators(text);
-    const head = escape + '\u0000' + lines.slice(0, directives.length).join('');
+    // LF-only text (the usual case): lines without their terminators, compared knowing that every line but the last
+    // has one; other texts: lines with their terminators. (Appending the terminators made a new string per line per
+    // run, which every comparison below then had to flatten.)
+    const lfOnly = text.indexOf('\r') < 0;
+    const lines = lfOnly ? text.split('\n') : linesWithTerminators(text);
+    const head = escape + '\u0000' + (directives.length > 0 ? text.slice(0, document.offsetAt({ line: directives.length, character: 0 })) : '');
     const mainStart = directives.length > 0 ? document.offsetAt({ line: directives.length, character: 0 }) : text.charCodeAt(0) === 0xfeff ? 1 : 0;
 
-    const old = this.state && this.state.head === head ? this.state : undefined;
-    const validator = newSyntaxValidator() as unknown as ValidatorInternals;
+    const old = this.state && this.state.head === head && this.state.lfOnly === lfOnly ? this.state : undefined;
+    // One validator for the document's runs: its state is the document (set here) and its settings (fixed).
+    const validator = (this.validator ??= newSyntaxValidator() as unknown as ValidatorInternals);
     validator.document = document;
     const newItems: Item[] = [];
     // Items re-parsed now: their Instruction objects (in a Dockerfile of their own, enough for local checks).
@@ -185,13 +211,17 @@ export class IncrementalSyntaxValidator {
     const region = new DockerfileImpl(document);
 
     let reuseTail: Item[] = [];
+    // Old items the edit replaced (between the reused head and the reused tail): cached below, so that undoing the
+    // edit finds them.
+    let replaced: Item[] = [];
     let delta = 0;
     let from = mainStart;
     if (old) {
       const oldLines = old.lines;
       let p = 0;
       const maxCommon = Math.min(oldLines.length, lines.length);
-      while (p < maxCommon && oldLines[p] === lines[p]) p++;
+      // (LF-only: a line equals the old one only if both have a terminator or neither does, i.e. neither or both last.)
+      while (p < maxCommon && oldLines[p] === lines[p] && (!lfOnly || (p === oldLines.length - 1) === (p === lines.length - 1))) p++;
       let q = 0;
       while (q < maxCommon - p && oldLines[oldLines.length - 1 - q] === lines[lines.length - 1 - q]) q++;
       delta = lines.length - oldLines.length;
@@ -203,6 +233,18 @@ export class IncrementalSyntaxValidator {
       const tailStartNew = lines.length - q;
       const oldStartAt = new Map<number, number>();
       for (let k = f; k < old.items.length; k++) oldStartAt.set(old.items[k].startLine, k);
+      // An instruction that starts where an old one did, on the same lines, may have a text seen before (a backspace
+      // after a key, an undo): then it is that cached item, not parsed again. Exact: an item that did not run to the
+      // end of its text ended at its last line's break, having read nothing after it, so the same characters at the
+      // same column parse the same (with the same escape); the cache holds what its parse and validation gave.
+      const cached = delta !== 0 ? undefined : (startLine: number, column: number): CachedItem | undefined => {
+        const k = oldStartAt.get(startLine);
+        if (k === undefined || old.items[k].column !== column || old.items[k].comment) return undefined;
+        const endLine = old.items[k].endLine;
+        const candidate = text.slice(document.offsetAt({ line: startLine, character: 0 }), document.offsetAt({ line: endLine + 1, character: 0 }));
+        const entry = this.itemCache.get(candidate)?.get(escape + column);
+        return entry && !entry.atEnd ? entry : undefined;
+      };
       this.parseItems(parser, region, text, from, document, newItems, fresh, (startLine, column) => {
         if (startLine < tailStartNew) return false;
         const k = oldStartAt.get(startLine - delta);
@@ -210,14 +252,15 @@ export class IncrementalSyntaxValidator {
         if (k === undefined || old.items[k].column !== column) return false;
         reuseTail = old.items.slice(k);
         return true;
-      });
+      }, cached);
+      replaced = old.items.slice(f, old.items.length - reuseTail.length);
     } else {
       this.parseItems(parser, region, text, from, document, newItems, fresh, () => false);
     }
     for (const it of reuseTail) {
       newItems.push(delta === 0 ? it : { ...it, startLine: it.startLine + delta, endLine: it.endLine + delta });
     }
-    this.lastRun = { full: !old, reparsedItems: fresh.size, variableItems: 0 };
+    this.lastRun = { full: !old, reparsedItems: fresh.size, cachedItems: this.lastRun.cachedItems, variableItems: 0 };
 
     // Items whose problems depend on the whole document (see Item.volatile) are re-parsed like edited ones.
     if (old) {
@@ -237,8 +280,8 @@ export class IncrementalSyntaxValidator {
     // key, undo) finds its problems in the item cache (they depend on its text, column and the escape only).
     for (const [item, ins] of fresh) {
       if (item.comment || item.facts!.variableItem) continue;
-      const key = old ? escape + item.column + '\u0000' + item.text : '';
-      const hit = old ? this.itemCache.get(key) : undefined;
+      const where = escape + item.column;
+      const hit = old ? this.itemCache.get(item.text)?.get(where) : undefined;
       if (hit) {
         item.problems = hit.problems;
         item.triggerProblems = hit.triggerProblems;
@@ -246,15 +289,13 @@ export class IncrementalSyntaxValidator {
         continue;
       }
       validateItem(validator, document, escape, item, ins);
-      if (old && !item.volatile) {
-        if (this.itemCache.size >= ITEM_CACHE_LIMIT) this.itemCache.delete(this.itemCache.keys().next().value as string);
-        this.itemCache.set(key, { problems: item.problems!, triggerProblems: item.triggerProblems! });
-      }
+      if (old) this.remember(item, escape);
     }
+    for (const item of replaced) this.remember(item, escape);
     if (!old) region.organizeComments();
     this.validateVariableItems(parser, validator, document, escape, newItems, fresh, !old);
 
-    this.state = { lines, head, items: newItems };
+    this.state = { lines, lfOnly, head, items: newItems };
     if (this.textIds.size > 4 * newItems.length + 1000) {
       // Renumbering would change every context key: drop the variable items' keys so they are re-validated once.
       this.textIds = new Map();
@@ -269,18 +310,47 @@ export class IncrementalSyntaxValidator {
     return assemble(validator, document, directives, escape, newItems);
   }
 
+  /** Puts a validated instruction item in the item cache (not one whose problems depend on more than its text). */
+  private remember(item: Item, escape: string): void {
+    if (item.comment || item.volatile || !item.facts || item.facts.variableItem || !item.problems || !item.triggerProblems) return;
+    let byPlace = this.itemCache.get(item.text);
+    if (!byPlace) {
+      if (this.itemCache.size >= ITEM_CACHE_LIMIT) this.itemCache.delete(this.itemCache.keys().next().value as string);
+      this.itemCache.set(item.text, byPlace = new Map());
+    }
+    byPlace.set(escape + item.column, {
+      text: item.text, lines: item.endLine - item.startLine, atEnd: item.atEnd, facts: item.facts, ignoreLines: item.ignoreLines,
+      problems: item.problems, triggerProblems: item.triggerProblems,
+    });
+  }
+
   /**
    * The parse loop of `Parser.parse` from `offset`, one item at a time, until `converged(line, column)` says an item
    * starting there is known already (then the caller reuses the old items from there on).
    */
   private parseItems(parser: ParserInternals, dockerfile: DockerfileImpl, text: string, offset: number, document: TextDocument,
-    out: Item[], fresh: Map<Item, Instruction>, converged: (startLine: number, column: number) => boolean): void {
+    out: Item[], fresh: Map<Item, Instruction>, converged: (startLine: number, column: number) => boolean,
+    cached?: (startLine: number, column: number) => CachedItem | undefined): void {
+    this.lastRun.cachedItems = 0;
     for (let i = offset; i < text.length; i++) {
       const c = text.charAt(i);
       if (c === ' ' || c === '\t' || c === '\r' || c === '\n') continue;
       const startLine = document.positionAt(i).line;
       const lineStart = document.offsetAt({ line: startLine, character: 0 });
       if (converged(startLine, i - lineStart)) return;
+      const hit = c === '#' ? undefined : cached?.(startLine, i - lineStart);
+      if (hit) {
+        let textId = this.textIds.get(hit.text);
+        if (textId === undefined) this.textIds.set(hit.text, textId = this.nextTextId++);
+        out.push({
+          startLine, endLine: startLine + hit.lines, column: i - lineStart, text: hit.text, comment: false, ignoreLines: hit.ignoreLines,
+          facts: hit.facts, problems: hit.problems, triggerProblems: hit.triggerProblems, volatile: false, textId, atEnd: false,
+        });
+        this.lastRun.cachedItems++;
+        // on the last character of the item's last line break; the loop goes on after it
+        i = document.offsetAt({ line: startLine + hit.lines + 1, character: 0 }) - 1;
+        continue;
+      }
       const commentsBefore = dockerfile.getComments().length;
       const instructionsBefore = dockerfile.getInstructions().length;
       const end = c === '#' ? parser.processComment(dockerfile, i) : parser.processInstruction(dockerfile, c, i);
@@ -291,7 +361,7 @@ export class IncrementalSyntaxValidator {
       if (textId === undefined) this.textIds.set(itemText, textId = this.nextTextId++);
       const item: Item = {
         startLine, endLine, column: i - lineStart,
-        text: itemText, comment: c === '#', ignoreLines: [], textId,
+        text: itemText, comment: c === '#', ignoreLines: [], textId, atEnd: end >= text.length,
       };
       for (const comment of dockerfile.getComments().slice(commentsBefore)) {
         if (comment.getContent() === IGNORE_COMMENT) item.ignoreLines.push(comment.getRange().start.line - startLine);

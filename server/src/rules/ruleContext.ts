@@ -147,10 +147,16 @@ export function createRuleContext(scan: DockerfileScan, context: ContextReader |
   };
 }
 
+/** Per SHELL instruction: the incremental scan hands unchanged instructions back as the same objects, never mutated. */
+const posixShells = new WeakMap<ScanInstruction, boolean>();
 function isPosixShell(ins: ScanInstruction): boolean {
-  const json = parseJsonArgs(ins.rest);
-  const exe = json?.[0] ?? parseWords(ins.rest, '\\')[0] ?? '';
-  return POSIX_SHELLS.test(exe);
+  let posix = posixShells.get(ins);
+  if (posix === undefined) {
+    const json = parseJsonArgs(ins.rest);
+    const exe = json?.[0] ?? parseWords(ins.rest, '\\')[0] ?? '';
+    posixShells.set(ins, posix = POSIX_SHELLS.test(exe));
+  }
+  return posix;
 }
 
 /** A finding covering an instruction's first line from its keyword to the end of the line. */

@@ -81,6 +81,30 @@ describe('IncrementalChecker', () => {
     assert.ok(incremental > checks * 0.8, `${incremental} of ${checks} checks were incremental`);
   });
 
+  it('equals a fresh check while a word is typed into arguments and deleted again, line after line (seeded)', () => {
+    const r = rng(11);
+    let cached = 0;
+    for (let n = 0; n < 12 * SCALE; n++) {
+      const { file, text: original } = texts[Math.floor(r() * texts.length)];
+      const eol = n % 3 === 2 ? '\r\n' : '\n';
+      const lines = (eol === '\r\n' ? crlf(original) : original).split(eol);
+      const checker = new IncrementalChecker();
+      checker.check(lines.join(eol));
+      for (let visit = 0; visit < 6; visit++) {
+        const line = Math.floor(r() * lines.length);
+        const before = lines[line];
+        const at = Math.max(0, before.search(/\S\s/) + 2);
+        for (const typed of ['x', 'xy', 'xyz', 'xy', 'x', '']) {
+          lines[line] = before.slice(0, at) + typed + before.slice(at);
+          assertSame(checker, lines.join(eol), `${file} line ${line} typed ${JSON.stringify(typed)}`);
+          if (checker.lastRun.cachedItems > 0) cached++;
+        }
+      }
+    }
+    // Deleting restores texts seen before: some instructions come from the item cache, and are compared too.
+    assert.ok(cached > 0, 'some restored instructions came from the item cache');
+  });
+
   it('equals a fresh check while typing through heredocs, continuations, escape directives, ${ and exec form', () => {
     const r = rng(7);
     for (let n = 0; n < 6 * SCALE; n++) {
@@ -148,6 +172,30 @@ for (const [eol, fix] of [['LF', (s: string) => s], ['CRLF', crlf]] as const) {
     });
     it('a line break typed before a byte-order mark (which then belongs to the instruction)', () => {
       assert.ok(has(step(fix('\ufeffFROM a\nEXPOSE abc\n'), fix('\n\ufeffFROM a\nEXPOSE abc\n')), 'syntax/unknown-instruction', 1));
+    });
+    /** Checks each text in turn with one checker; each result must equal a fresh check. Returns the syntax's last run. */
+    const session = (...texts: string[]) => {
+      const checker = new IncrementalChecker();
+      for (const t of texts) assertSame(checker, t, JSON.stringify(t));
+      return checker.lastRun;
+    };
+    const RUN3 = 'FROM a\nRUN echo one \\\n  two \\\n  three\nEXPOSE abc\n';
+    it('a keystroke undone in a continued instruction takes it from the item cache, not parsed again', () => {
+      const run = session(fix(RUN3), fix(RUN3.replace('two', 'twox')), fix(RUN3));
+      assert.deepEqual([run.reparsedItems, run.cachedItems], [0, 1]);
+    });
+    it('a cached instruction keeps its own problems and its neighbours theirs', () => {
+      const bad = 'FROM a\nEXPOSE 80 \\\n  abc\nEXPOSE def\n';
+      const run = session(fix(bad), fix(bad.replace('abc', 'abcd')), fix(bad));
+      assert.deepEqual([run.reparsedItems, run.cachedItems], [0, 1]);
+    });
+    it('an instruction that ran to the end of the text is parsed again, not taken from the cache', () => {
+      const open = 'FROM a\nRUN echo one \\\n  two \\\n';
+      const run = session(fix(open), fix(open.replace('two', 'twox')), fix(open));
+      assert.equal(run.cachedItems, 0);
+    });
+    it('a cached text followed by other lines than when it was cached', () => {
+      session(fix(RUN3), fix(RUN3.replace('two', 'twox')), fix(RUN3.replace('EXPOSE abc', 'EXPOSE 80')), fix(RUN3.replace('EXPOSE abc', 'EXPOSE 80').replace('two', 'twox')));
     });
     it('a long invalid stage name (defused by the full validation) takes the full path, at once', () => {
       const cpu = process.cpuUsage();

@@ -11,8 +11,25 @@ function replaceLine(ins: ScanInstruction, line: string, start: number, end: num
   return { title, edits: [{ line: ins.startLine, character: start, endLine: ins.startLine, endCharacter: end, newText: text }] };
 }
 
+/**
+ * Fixes by instruction and rule: a fix depends on the instruction and its own line only, and the incremental scan
+ * hands unchanged instructions back as the same objects (never mutated), so a finding an edit did not touch keeps its
+ * fix without the regular expressions below running again on every keystroke. Callers never mutate a fix.
+ */
+const fixes = new WeakMap<ScanInstruction, Map<string, RuleFix | undefined>>();
+
 export function buildkitFix(rule: string, ins: ScanInstruction | undefined, scan: DockerfileScan): RuleFix | undefined {
-  if (!ins || ins.startLine !== ins.textEndLine) return undefined;
+  if (!ins) return undefined;
+  let byRule = fixes.get(ins);
+  if (!byRule) fixes.set(ins, byRule = new Map());
+  if (byRule.has(rule)) return byRule.get(rule);
+  const fix = computeFix(rule, ins, scan);
+  byRule.set(rule, fix);
+  return fix;
+}
+
+function computeFix(rule: string, ins: ScanInstruction, scan: DockerfileScan): RuleFix | undefined {
+  if (ins.startLine !== ins.textEndLine) return undefined;
   const line = scan.lines[ins.startLine];
   const restStart = line.length - line.trimStart().length + ins.keyword.length;
   switch (rule) {
