@@ -194,17 +194,12 @@ function applyControls(diags: StrataDiagnosticWithFix[], scan: DockerfileScan, i
     if (ignored.has(d.rule) || ignored.has('all')) continue;
     if (!isBuildkit && fileSkips.has(d.rule)) continue;
     if (d.equivalents.some((c) => hadolintIgnored.has(c) || globalIgnored.has(c))) continue;
-    // Settings: for BuildKit and syntax ids (our rules were filtered before running).
-    if (isBuildkit || d.rule.startsWith('syntax/')) {
-      const s = effectiveSetting(d.rule, d.severity, d.equivalents, config, settings);
-      if (s === 'off') continue;
-      d.severity = s as Severity;
-    } else {
-      const s = effectiveSetting(d.rule, d.severity, d.equivalents, config, settings);
-      if (s === 'off') continue;
-      d.severity = s as Severity;
-    }
-    out.push(d);
+    // Settings (our rules that are off did not run; the others may have another severity).
+    const s = effectiveSetting(d.rule, d.severity, d.equivalents, config, settings);
+    if (s === 'off') continue;
+    // A copy, not a change, when the setting differs: a part of the check may answer with objects it keeps (the
+    // incremental syntax validation hands back its previous answer when nothing it depends on changed).
+    out.push(s === d.severity ? d : { ...d, severity: s as Severity });
   }
   return out;
 }

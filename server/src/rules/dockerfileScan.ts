@@ -230,7 +230,7 @@ export function scanFrom(lines: string[], n: number, from: number, cursor: ScanC
           if (candidate === h.name) { terminated = true; break; }
           content += l + '\n';
         }
-        ins.heredocs.push({ ...h, content, startLine: bodyStart, endLine: terminated ? i - 1 : Math.max(bodyStart, i - 1) });
+        ins.heredocs.push({ name: h.name, chomp: h.chomp, expand: h.expand, content, startLine: bodyStart, endLine: terminated ? i - 1 : Math.max(bodyStart, i - 1) });
         if (!terminated) break;
       }
       ins.endLine = Math.max(textEndLine, i - 1);

@@ -108,14 +108,25 @@ function instructionEndingAt(instructions: ScanInstruction[], line: number): num
   return -1;
 }
 
-/** The same instruction `delta` lines further down (itself when nothing moved: results are never mutated). */
+/**
+ * The same instruction `delta` lines further down (itself when nothing moved: results are never mutated). Written out
+ * field by field in the scanner's order, not spread: every instruction then has the shape the scanner gives it, and
+ * the rules' optimised code, which sees both, is not thrown away for a new shape.
+ */
 function shifted(ins: ScanInstruction, delta: number): ScanInstruction {
   if (delta === 0) return ins;
   return {
-    ...ins,
+    keyword: ins.keyword,
+    upper: ins.upper,
     startLine: ins.startLine + delta,
     endLine: ins.endLine + delta,
     textEndLine: ins.textEndLine + delta,
-    heredocs: ins.heredocs.map((h) => ({ ...h, startLine: h.startLine + delta, endLine: h.endLine + delta })),
+    column: ins.column,
+    line: ins.line,
+    flags: ins.flags,
+    rest: ins.rest,
+    prevComments: ins.prevComments,
+    heredocs: ins.heredocs.map((h) => ({ name: h.name, chomp: h.chomp, expand: h.expand, content: h.content, startLine: h.startLine + delta, endLine: h.endLine + delta })),
+    hasEmptyContinuation: ins.hasEmptyContinuation,
   };
 }

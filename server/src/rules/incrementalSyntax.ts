@@ -90,21 +90,32 @@ interface Item {
   comment: boolean;
   /** Lines (relative) of `# dockerfile-utils: ignore` comments: the item itself, or comments inside an instruction. */
   ignoreLines: number[];
-  facts?: InstructionFacts;
+  facts: InstructionFacts | undefined;
   /** validateInstruction + checkVariables problems, then the ONBUILD trigger's; lines relative. */
-  problems?: Problem[];
-  triggerProblems?: Problem[];
+  problems: Problem[] | undefined;
+  triggerProblems: Problem[] | undefined;
   /**
    * dockerfile-utils computes the end of an "invalid proto" range for a one-letter protocol (`EXPOSE 80/x`) from twice
    * the argument's offset, so that range depends on the whole document: such an item is validated again every time.
    */
-  volatile?: boolean;
+  volatile: boolean;
   /** For variable items: the context key their problems were computed under. */
-  contextKey?: string;
+  contextKey: string | undefined;
   /** A number per distinct item text (see `IncrementalSyntaxValidator.textIds`): context keys are made of these. */
   textId: number;
   /** The item ran to the end of the text (an open continuation or heredoc): more text after it would extend it. */
   atEnd: boolean;
+}
+
+/**
+ * An Item, every field set from the start and always in this order: items are made in three places (parsed, taken
+ * from the cache, moved with the lines) and filled in later, and objects of one shape keep V8's optimised code of the
+ * loops over them from being thrown away ("wrong map") and compiled again, keystroke after keystroke.
+ */
+function newItem(startLine: number, endLine: number, column: number, text: string, comment: boolean, ignoreLines: number[], textId: number,
+  atEnd: boolean, facts: InstructionFacts | undefined = undefined, problems: Problem[] | undefined = undefined,
+  triggerProblems: Problem[] | undefined = undefined, volatile = false, contextKey: string | undefined = undefined): Item {
+  return { startLine, endLine, column, text, comment, ignoreLines, facts, problems, triggerProblems, volatile, contextKey, textId, atEnd };
 }
 
 /** What the item cache keeps of an instruction item: everything but its place, which the text does not decide. */
@@ -155,6 +166,8 @@ export function linesWithTerminators(text: string): string[] {
 
 export class IncrementalSyntaxValidator {
   private state: State | undefined;
+  /** The last answer of `validate` (handed back again when a run finds nothing changed: `UNCHANGED`). */
+  private lastAnswer: { lineCount: number; diagnostics: StrataDiagnostic[] } | undefined;
   private validator: ValidatorInternals | undefined;
   /** Item texts of the current document, numbered (rebuilt from the live items when it grows past a bound). */
   private textIds = new Map<string, number>();
@@ -166,23 +179,34 @@ export class IncrementalSyntaxValidator {
    */
   private readonly itemCache = new Map<string, Map<string, CachedItem>>();
   /** Statistics of the last run, for tests and the benchmark. */
-  lastRun = { full: false, reparsedItems: 0, cachedItems: 0, variableItems: 0 };
+  lastRun = { full: false, reparsedItems: 0, cachedItems: 0, variableItems: 0, unchanged: false };
 
   /** Same result as `validateSyntax(text, lineCount)` (and throws when it would). */
   validate(text: string, lineCount: number): StrataDiagnostic[] {
     try {
       const problems = this.run(text);
-      if (problems) return toStrataSyntax(problems, lineCount);
+      if (problems === UNCHANGED && this.lastAnswer?.lineCount === lineCount) return this.lastAnswer.diagnostics;
+      if (problems === UNCHANGED) throw new Error('no previous answer'); // (cannot happen: a run that reuses has one)
+      if (problems) {
+        const diagnostics = toStrataSyntax(problems, lineCount);
+        this.lastAnswer = { lineCount, diagnostics };
+        return diagnostics;
+      }
     } catch {
       // Below: the full validation decides (it may throw the same error, which the caller's guard reports).
     }
     this.state = undefined;
-    this.lastRun = { full: true, reparsedItems: -1, cachedItems: 0, variableItems: -1 };
+    this.lastAnswer = undefined;
+    this.lastRun = { full: true, reparsedItems: -1, cachedItems: 0, variableItems: -1, unchanged: false };
     return validateSyntax(text, lineCount);
   }
 
-  /** The problems `Validator.validate` would give, or null when the full validation must run instead. */
-  private run(text: string): Problem[] | null {
+  /**
+   * The problems `Validator.validate` would give, or null when the full validation must run instead, or UNCHANGED when
+   * they are those of the previous run: every item at the same place with the same facts and problems as before (a
+   * keystroke that changes no diagnostic, the usual case), so `assemble` would give the same list again.
+   */
+  private run(text: string): Problem[] | null | typeof UNCHANGED {
     const document = TextDocument.create('', '', 0, text);
     const parser = new Parser() as unknown as ParserInternals;
     parser.document = document;
@@ -258,9 +282,10 @@ export class IncrementalSyntaxValidator {
       this.parseItems(parser, region, text, from, document, newItems, fresh, () => false);
     }
     for (const it of reuseTail) {
-      newItems.push(delta === 0 ? it : { ...it, startLine: it.startLine + delta, endLine: it.endLine + delta });
+      newItems.push(delta === 0 ? it : newItem(it.startLine + delta, it.endLine + delta, it.column, it.text, it.comment, it.ignoreLines, it.textId,
+        it.atEnd, it.facts, it.problems, it.triggerProblems, it.volatile, it.contextKey));
     }
-    this.lastRun = { full: !old, reparsedItems: fresh.size, cachedItems: this.lastRun.cachedItems, variableItems: 0 };
+    this.lastRun = { full: !old, reparsedItems: fresh.size, cachedItems: this.lastRun.cachedItems, variableItems: 0, unchanged: false };
 
     // Items whose problems depend on the whole document (see Item.volatile) are re-parsed like edited ones.
     if (old) {
@@ -307,6 +332,11 @@ export class IncrementalSyntaxValidator {
         it.contextKey = undefined;
       }
     }
+    // (Variable items re-validated this run had their problems replaced in place: no comparison with before.)
+    if (old && this.lastRun.variableItems === 0 && lines.length === old.lines.length && sameItems(old.items, newItems)) {
+      this.lastRun.unchanged = true;
+      return UNCHANGED;
+    }
     return assemble(validator, document, directives, escape, newItems);
   }
 
@@ -342,10 +372,8 @@ export class IncrementalSyntaxValidator {
       if (hit) {
         let textId = this.textIds.get(hit.text);
         if (textId === undefined) this.textIds.set(hit.text, textId = this.nextTextId++);
-        out.push({
-          startLine, endLine: startLine + hit.lines, column: i - lineStart, text: hit.text, comment: false, ignoreLines: hit.ignoreLines,
-          facts: hit.facts, problems: hit.problems, triggerProblems: hit.triggerProblems, volatile: false, textId, atEnd: false,
-        });
+        out.push(newItem(startLine, startLine + hit.lines, i - lineStart, hit.text, false, hit.ignoreLines, textId, false,
+          hit.facts, hit.problems, hit.triggerProblems));
         this.lastRun.cachedItems++;
         // on the last character of the item's last line break; the loop goes on after it
         i = document.offsetAt({ line: startLine + hit.lines + 1, character: 0 }) - 1;
@@ -359,10 +387,7 @@ export class IncrementalSyntaxValidator {
       const itemText = copyString(text.slice(lineStart, document.offsetAt({ line: endLine + 1, character: 0 })));
       let textId = this.textIds.get(itemText);
       if (textId === undefined) this.textIds.set(itemText, textId = this.nextTextId++);
-      const item: Item = {
-        startLine, endLine, column: i - lineStart,
-        text: itemText, comment: c === '#', ignoreLines: [], textId, atEnd: end >= text.length,
-      };
+      const item = newItem(startLine, endLine, i - lineStart, itemText, c === '#', [], textId, end >= text.length);
       for (const comment of dockerfile.getComments().slice(commentsBefore)) {
         if (comment.getContent() === IGNORE_COMMENT) item.ignoreLines.push(comment.getRange().start.line - startLine);
       }
@@ -447,6 +472,54 @@ function instructionFacts(ins: Instruction, item: Item): InstructionFacts {
     isHealthcheck: ins instanceof Healthcheck, isEnv: ins instanceof Env,
     instructionRange: rel(ins.getInstructionRange()), buildStage, buildStageRange, needsDefusing, variableItem,
   };
+}
+
+/** What `run` answers when the problems are the previous run's. */
+const UNCHANGED = Symbol('unchanged');
+
+/**
+ * Whether `assemble` gives the same problems for `b` as for `a`: the same items in the same places, with the same
+ * facts, problems (relative to the item), trigger problems and ignore comments, and none whose problems depend on the
+ * whole document (volatile). Items reused as they were are the same objects; an edited or cached one is compared.
+ */
+function sameItems(a: readonly Item[], b: readonly Item[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x.volatile || y.volatile) return false;
+    if (x === y) continue;
+    if (x.startLine !== y.startLine || x.endLine !== y.endLine || x.column !== y.column || x.comment !== y.comment) return false;
+    if (!sameNumbers(x.ignoreLines, y.ignoreLines)) return false;
+    if (x.comment) continue;
+    if (!x.facts || !y.facts || !sameFacts(x.facts, y.facts)) return false;
+    if (!sameProblems(x.problems, y.problems) || !sameProblems(x.triggerProblems, y.triggerProblems)) return false;
+  }
+  return true;
+}
+
+function sameNumbers(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function sameRange(a: Range | null, b: Range | null): boolean {
+  if (a === null || b === null) return a === b;
+  return a.start.line === b.start.line && a.start.character === b.start.character && a.end.line === b.end.line && a.end.character === b.end.character;
+}
+
+function sameFacts(a: InstructionFacts, b: InstructionFacts): boolean {
+  return a.keyword === b.keyword && a.isFrom === b.isFrom && a.isArg === b.isArg && a.isCmd === b.isCmd && a.isEntrypoint === b.isEntrypoint
+    && a.isHealthcheck === b.isHealthcheck && a.isEnv === b.isEnv && a.buildStage === b.buildStage && a.needsDefusing === b.needsDefusing
+    && a.variableItem === b.variableItem && sameRange(a.instructionRange, b.instructionRange) && sameRange(a.buildStageRange, b.buildStageRange);
+}
+
+/** Problems compared as `assemble` and `toStrataSyntax` read them (JSON: a handful of small objects, most often none). */
+function sameProblems(a: Problem[] | undefined, b: Problem[] | undefined): boolean {
+  if (a === b) return true;
+  if (!a || !b || a.length !== b.length) return false;
+  return a.length === 0 || JSON.stringify(a) === JSON.stringify(b);
 }
 
 /** A copy of `s` that does not share (and so does not retain) the string it was sliced from. */

@@ -182,7 +182,12 @@ for (const [eol, fix] of [['LF', (s: string) => s], ['CRLF', crlf]] as const) {
     const RUN3 = 'FROM a\nRUN echo one \\\n  two \\\n  three\nEXPOSE abc\n';
     it('a keystroke undone in a continued instruction takes it from the item cache, not parsed again', () => {
       const run = session(fix(RUN3), fix(RUN3.replace('two', 'twox')), fix(RUN3));
-      assert.deepEqual([run.reparsedItems, run.cachedItems], [0, 1]);
+      assert.deepEqual([run.reparsedItems, run.cachedItems, run.unchanged], [0, 1, true]);
+    });
+    it('a keystroke that changes no syntax problem hands back the previous answer; one that does, a new one', () => {
+      assert.equal(session(fix(RUN3), fix(RUN3.replace('two', 'twox'))).unchanged, true);
+      assert.equal(session(fix(RUN3), fix(RUN3.replace('abc', 'abcd'))).unchanged, false);
+      assert.equal(session(fix(RUN3), fix(RUN3.replace('abc', '80'))).unchanged, false);
     });
     it('a cached instruction keeps its own problems and its neighbours theirs', () => {
       const bad = 'FROM a\nEXPOSE 80 \\\n  abc\nEXPOSE def\n';
