@@ -77,7 +77,12 @@ export function checkDockerfileWith(text: string, options: CheckOptions, parts: 
     for (const f of r.findings) {
       const info = BUILDKIT_RULE_BY_NAME.get(f.rule)!;
       const ins = insAt(f.line);
-      const fix = guard(`fix ${f.rule}`, () => buildkitFix(f.rule, ins && ins.startLine === f.line ? ins : undefined, scan), undefined);
+      let fix: RuleFix | undefined;
+      try {
+        fix = buildkitFix(f.rule, ins && ins.startLine === f.line ? ins : undefined, scan);
+      } catch (e) {
+        options.onRuleError?.(`fix ${f.rule}`, e);
+      }
       out.push({
         rule: f.rule, line: f.line, character: f.column, endLine: f.line, endCharacter: scan.lines[f.line]?.length ?? 0,
         severity: r.violationError ? 'error' : 'warning', message: f.message, fixable: !!fix, equivalents: info.equivalents,
@@ -95,9 +100,11 @@ export function checkDockerfileWith(text: string, options: CheckOptions, parts: 
 
   // Strata's rules: each isolated.
   const ctx = createRuleContext(scan, options.context, () => undefined, options.dockerfilePath ?? 'Dockerfile');
+  // (One findings array and one report function for all rules: this runs on every keystroke.)
+  const found: Finding[] = [];
+  ctx.report = (f) => found.push(f);
   for (const rule of enabledRules(config, options.severities)) {
-    const found: Finding[] = [];
-    ctx.report = (f) => found.push(f);
+    found.length = 0;
     try {
       rule.check(ctx);
     } catch (e) {

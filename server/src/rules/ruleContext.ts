@@ -147,6 +147,20 @@ export function createRuleContext(scan: DockerfileScan, context: ContextReader |
   };
 }
 
+/**
+ * An instruction's arguments as words: the exec form's strings, else BuildKit's shell words (quotes kept). Kept per
+ * instruction: the incremental scan hands unchanged instructions back as the same objects (never mutated), so the
+ * rules that read them do not split every instruction again on every keystroke. Callers must not change the array.
+ */
+const argumentWordsOf = new WeakMap<ScanInstruction, { escape: string; words: readonly string[] }>();
+export function argumentWords(ins: ScanInstruction, escape: string): readonly string[] {
+  const hit = argumentWordsOf.get(ins);
+  if (hit && hit.escape === escape) return hit.words;
+  const words = parseJsonArgs(ins.rest) ?? parseWords(ins.rest, escape);
+  argumentWordsOf.set(ins, { escape, words });
+  return words;
+}
+
 /** Per SHELL instruction: the incremental scan hands unchanged instructions back as the same objects, never mutated. */
 const posixShells = new WeakMap<ScanInstruction, boolean>();
 function isPosixShell(ins: ScanInstruction): boolean {

@@ -1,6 +1,5 @@
 import type { StrataRule } from '../ruleContext';
-import { atInstruction } from '../ruleContext';
-import { parseJsonArgs, parseWords } from '../dockerfileScan';
+import { argumentWords, atInstruction } from '../ruleContext';
 
 const ARCHIVE = /\.(tar|tgz|tbz2?|txz|tar\.(gz|bz2|xz|zst|lz|lzma)|gz|bz2|xz)$/i;
 
@@ -14,7 +13,7 @@ export const addForLocalFiles: StrataRule = {
   check(ctx) {
     for (const ins of ctx.scan.instructions) {
       if (ins.upper !== 'ADD') continue;
-      const words = (parseJsonArgs(ins.rest) ?? parseWords(ins.rest, ctx.scan.escape)).map((w) => w.replace(/^["']|["']$/g, ''));
+      const words = argumentWords(ins, ctx.scan.escape).map((w) => w.replace(/^["']|["']$/g, ''));
       const srcs = words.slice(0, -1);
       if (srcs.length === 0 || srcs.some((s) => /^(https?:|git@|git:)/.test(s) || ARCHIVE.test(s) || s.includes('$') || s.startsWith('<<') || /[*?]/.test(s))) continue;
       if (ins.flags.some((f) => f.name === 'checksum' || f.name === 'keep-git-dir' || f.name === 'unpack')) continue;

@@ -1,6 +1,5 @@
 import type { StrataRule } from '../ruleContext';
-import { atInstruction } from '../ruleContext';
-import { parseJsonArgs, parseWords } from '../dockerfileScan';
+import { argumentWords, atInstruction } from '../ruleContext';
 
 export const addRemoteUrl: StrataRule = {
   id: 'cache/add-remote-url',
@@ -16,7 +15,7 @@ export const addRemoteUrl: StrataRule = {
   check(ctx) {
     for (const ins of ctx.scan.instructions) {
       if (ins.upper !== 'ADD' || ins.flags.some((f) => f.name === 'checksum')) continue;
-      const words = parseJsonArgs(ins.rest) ?? parseWords(ins.rest, ctx.scan.escape);
+      const words = argumentWords(ins, ctx.scan.escape);
       const url = words.slice(0, -1).find((w) => /^["']?https?:\/\//.test(w));
       if (!url) continue;
       ctx.report(atInstruction(ctx, ins, `ADD of ${url.replace(/^["']|["']$/g, '')} is re-fetched on every build and not verified: add --checksum=sha256:… or download and verify it in a RUN`));

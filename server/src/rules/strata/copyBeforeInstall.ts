@@ -1,13 +1,13 @@
 import type { StrataRule, RuleContext, StageInfo, RuleFix } from '../ruleContext';
-import { atInstruction } from '../ruleContext';
+import { argumentWords, atInstruction } from '../ruleContext';
 import { dependencyInstall, type DependencyInstall } from '../packageCommands';
-import { parseJsonArgs, parseWords, type ScanInstruction } from '../dockerfileScan';
+import type { ScanInstruction } from '../dockerfileScan';
 
 const SOURCE_DIRS = new Set(['src', 'app', 'apps', 'lib', 'pkg', 'cmd', 'internal', 'server', 'client', 'web', 'public', 'packages', 'source', 'sources', 'code']);
 
 /** Sources that bring the whole project (or a source tree) rather than named manifest files. */
 function broadSources(ins: ScanInstruction, escape: string): string[] {
-  const words = (parseJsonArgs(ins.rest) ?? parseWords(ins.rest, escape)).map((w) => w.replace(/^["']|["']$/g, ''));
+  const words = argumentWords(ins, escape).map((w) => w.replace(/^["']|["']$/g, ''));
   if (words.length < 2 || words.some((w) => w.startsWith('<<'))) return [];
   return words.slice(0, -1).filter((s) => {
     if (/^(https?:|git@)/.test(s) || s.includes('$')) return false;
@@ -22,7 +22,7 @@ function broadSources(ins: ScanInstruction, escape: string): string[] {
 }
 
 function destOf(ins: ScanInstruction, escape: string): string {
-  const words = parseJsonArgs(ins.rest) ?? parseWords(ins.rest, escape);
+  const words = argumentWords(ins, escape);
   const d = (words[words.length - 1] ?? '.').replace(/^["']|["']$/g, '');
   return d === '.' || d === './' ? './' : d.endsWith('/') ? d : d + '/';
 }

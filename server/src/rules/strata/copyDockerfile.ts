@@ -1,6 +1,5 @@
 import type { StrataRule } from '../ruleContext';
-import { atInstruction } from '../ruleContext';
-import { parseJsonArgs, parseWords } from '../dockerfileScan';
+import { argumentWords, atInstruction } from '../ruleContext';
 import { DockerIgnore } from '../../cache/dockerignore';
 
 export const copyDockerfile: StrataRule = {
@@ -23,7 +22,7 @@ export const copyDockerfile: StrataRule = {
     if (ignore?.excludes(dockerfile)) return;
     for (const ins of ctx.scan.instructions) {
       if ((ins.upper !== 'COPY' && ins.upper !== 'ADD') || ins.flags.some((f) => f.name === 'from')) continue;
-      const words = parseJsonArgs(ins.rest) ?? parseWords(ins.rest, ctx.scan.escape);
+      const words = argumentWords(ins, ctx.scan.escape);
       if (!words.slice(0, -1).some((w) => /^(\.|\.\/|\.\/\*|\*)$/.test(w.replace(/^["']|["']$/g, '')))) continue;
       ctx.report(atInstruction(ctx, ins, `${ins.upper} of the whole context includes ${dockerfile}: every Dockerfile edit makes line ${ins.startLine + 1} and everything after it miss the cache — add ${dockerfile} to .dockerignore`));
       return;

@@ -1,7 +1,7 @@
 import type { StrataRule, StageInfo } from '../ruleContext';
-import { atCommand, effectiveArgv, finalChain } from '../ruleContext';
+import { argumentWords, atCommand, effectiveArgv, finalChain } from '../ruleContext';
 import { baseName } from '../packageCommands';
-import { parseJsonArgs, parseWords, type ScanInstruction } from '../dockerfileScan';
+import type { ScanInstruction } from '../dockerfileScan';
 
 function join(dir: string, p: string): string {
   const abs = p.startsWith('/') ? p : (dir.endsWith('/') ? dir : dir + '/') + p;
@@ -32,7 +32,7 @@ export const removedInLaterLayer: StrataRule = {
       for (const ins of st.body) {
         if (ins.upper === 'WORKDIR') { workdir = join(workdir, ins.rest.trim()); continue; }
         if ((ins.upper === 'COPY' || ins.upper === 'ADD') && !ins.flags.some((f) => f.name === 'from' || f.name === 'link')) {
-          const words = (parseJsonArgs(ins.rest) ?? parseWords(ins.rest, ctx.scan.escape)).map((w) => w.replace(/^["']|["']$/g, ''));
+          const words = argumentWords(ins, ctx.scan.escape).map((w) => w.replace(/^["']|["']$/g, ''));
           if (words.length < 2 || words.some((w) => w.includes('$') || w.startsWith('<<'))) continue;
           const dest = words[words.length - 1];
           const srcs = words.slice(0, -1);

@@ -1,6 +1,6 @@
 import type { StrataRule } from '../ruleContext';
 import { atInstruction } from '../ruleContext';
-import { parseWords } from '../dockerfileScan';
+import { parseWords, type ScanInstruction } from '../dockerfileScan';
 
 /** Value shapes of real credentials (provider prefixes, PEM keys, JWTs, URLs with a password). */
 const SECRET_VALUES: [RegExp, string][] = [
@@ -24,6 +24,26 @@ function keyValues(rest: string, escape: string): { key: string; value: string }
   return words.filter((w) => w.includes('=')).map((w) => ({ key: w.slice(0, w.indexOf('=')), value: w.slice(w.indexOf('=') + 1) }));
 }
 
+/**
+ * The keys of an ARG/ENV whose values look like credentials, with what they look like. Kept per instruction (the
+ * incremental scan hands unchanged instructions back as the same objects): a dozen regular expressions per value
+ * need not run again on every keystroke elsewhere in the file.
+ */
+const found = new WeakMap<ScanInstruction, { escape: string; secrets: [string, string][] }>();
+function secretsIn(ins: ScanInstruction, escape: string): [string, string][] {
+  const hit = found.get(ins);
+  if (hit && hit.escape === escape) return hit.secrets;
+  const secrets: [string, string][] = [];
+  for (const { key, value } of keyValues(ins.rest, escape)) {
+    const v = value.replace(/^["']|["']$/g, '');
+    if (!v || v.startsWith('$')) continue;
+    const shape = SECRET_VALUES.find(([re]) => re.test(v));
+    if (shape) secrets.push([key, shape[1]]);
+  }
+  found.set(ins, { escape, secrets });
+  return secrets;
+}
+
 export const secretInArgEnv: StrataRule = {
   id: 'security/secret-in-arg-env',
   severity: 'error',
@@ -39,11 +59,8 @@ export const secretInArgEnv: StrataRule = {
   check(ctx) {
     for (const ins of ctx.scan.instructions) {
       if (ins.upper !== 'ARG' && ins.upper !== 'ENV') continue;
-      for (const { key, value } of keyValues(ins.rest, ctx.scan.escape)) {
-        const v = value.replace(/^["']|["']$/g, '');
-        if (!v || v.startsWith('$')) continue;
-        const hit = SECRET_VALUES.find(([re]) => re.test(v));
-        if (hit) ctx.report(atInstruction(ctx, ins, `The value of ${key} looks like ${hit[1]}: ${ins.upper} values are stored in the image for anyone to read — use RUN --mount=type=secret`));
+      for (const [key, what] of secretsIn(ins, ctx.scan.escape)) {
+        ctx.report(atInstruction(ctx, ins, `The value of ${key} looks like ${what}: ${ins.upper} values are stored in the image for anyone to read — use RUN --mount=type=secret`));
       }
     }
   },

@@ -1,6 +1,6 @@
 import type { StrataRule, StageInfo } from '../ruleContext';
 import { atInstruction } from '../ruleContext';
-import { parseWords } from '../dockerfileScan';
+import { parseWords, type ScanInstruction } from '../dockerfileScan';
 import { dependencyInstall, aptInstall, baseName, subcommand } from '../packageCommands';
 import { effectiveArgv } from '../ruleContext';
 
@@ -8,6 +8,21 @@ import { effectiveArgv } from '../ruleContext';
 const VOLATILE = /(^|_)(BUILD_?DATE|BUILD_?TIME|BUILD_?TIMESTAMP|TIMESTAMP|DATE|GIT_?COMMIT|GIT_?SHA|GIT_?REV(ISION)?|COMMIT(_?SHA|_?HASH|_?ID)?|SHA|REVISION|VCS_?REF|SOURCE_?COMMIT|BUILD_?NUMBER|BUILD_?ID|CI_?COMMIT_?SHA|CI_?PIPELINE_?ID|CACHE_?BUST(ER)?|CACHEBUST)$/i;
 /** Package installs: expensive, and they never read a commit SHA or a build date (a compiler step might, through the env). */
 const INSTALLERS: Record<string, string[]> = { apk: ['add'], yum: ['install'], dnf: ['install'], microdnf: ['install'], zypper: ['install', 'in'], pip: ['install'], pip3: ['install'], npm: ['install', 'ci', 'i'], gem: ['install'] };
+
+/**
+ * The per-build names an ARG declares or an ENV refers to. Kept per instruction (the incremental scan hands unchanged
+ * instructions back as the same objects), so they are not split and matched again on every keystroke elsewhere.
+ */
+const namesOf = new WeakMap<ScanInstruction, { escape: string; names: readonly string[] }>();
+function volatileNames(ins: ScanInstruction, escape: string): readonly string[] {
+  const hit = namesOf.get(ins);
+  if (hit && hit.escape === escape) return hit.names;
+  const names = ins.upper === 'ARG'
+    ? parseWords(ins.rest, escape).map((w) => w.split('=')[0]).filter((n) => VOLATILE.test(n))
+    : [...ins.rest.matchAll(/\$\{?([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1]).filter((n) => VOLATILE.test(n));
+  namesOf.set(ins, { escape, names });
+  return names;
+}
 
 export const volatileEarly: StrataRule = {
   id: 'cache/volatile-early',
@@ -25,12 +40,8 @@ export const volatileEarly: StrataRule = {
     for (const st of ctx.stages as StageInfo[]) {
       for (let i = 0; i < st.body.length; i++) {
         const ins = st.body[i];
-        let names: string[] = [];
-        if (ins.upper === 'ARG') names = parseWords(ins.rest, ctx.scan.escape).map((w) => w.split('=')[0]).filter((n) => VOLATILE.test(n));
-        if (ins.upper === 'ENV') {
-          const refs = [...ins.rest.matchAll(/\$\{?([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1]).filter((n) => VOLATILE.test(n));
-          names = refs;
-        }
+        if (ins.upper !== 'ARG' && ins.upper !== 'ENV') continue;
+        const names = volatileNames(ins, ctx.scan.escape);
         if (names.length === 0) continue;
         const later = st.body.slice(i + 1).find((r) => r.upper === 'RUN' && ctx.commands(r).some((c) => {
           const argv = effectiveArgv(c);
