@@ -17,9 +17,11 @@ export class IncrementalChecker {
   private readonly syntax = new IncrementalSyntaxValidator();
   private readonly scanner = new IncrementalScanner();
   private readonly buildkit = new BuildkitCheckMemo();
+  /** The text's lines split once for the scan and the syntax validation (LF-only text without a byte-order mark). */
+  private lines: string[] | undefined;
   private readonly parts: CheckParts = {
-    syntax: (t, lineCount) => this.syntax.validate(t, lineCount),
-    scan: (t) => this.scanner.scan(t),
+    syntax: (t, lineCount) => this.syntax.validate(t, lineCount, this.lines),
+    scan: (t) => this.scanner.scan(t, this.lines),
     buildkit: (scan, options) => this.buildkit.run(scan, options),
   };
 
@@ -30,7 +32,12 @@ export class IncrementalChecker {
   }
 
   check(text: string, options: CheckOptions = {}): StrataDiagnosticWithFix[] {
-    return checkDockerfileWith(text, options, this.parts);
+    this.lines = text.indexOf('\r') < 0 && text.charCodeAt(0) !== 0xfeff ? text.split('\n') : undefined;
+    try {
+      return checkDockerfileWith(text, options, this.parts);
+    } finally {
+      this.lines = undefined;
+    }
   }
 
   /** What the last check re-did (for tests and the benchmark). */

@@ -31,14 +31,18 @@ export class IncrementalScanner {
   /** What the last scan did: instructions re-scanned, and reused from before / after the edit (tests, benchmark). */
   lastRun = { full: true, rescanned: 0, reusedBefore: 0, reusedAfter: 0 };
 
-  scan(text: string): DockerfileScan {
-    if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  /** `lfLines`: the text split at LF, when the caller has it (a text without CR or byte-order mark). */
+  scan(text: string, lfLines?: string[]): DockerfileScan {
+    if (text.charCodeAt(0) === 0xfeff) {
+      text = text.slice(1);
+      lfLines = undefined;
+    }
     const prev = this.prev;
     if (prev && prev.scan.text === text) {
       this.lastRun = { full: false, rescanned: 0, reusedBefore: prev.scan.instructions.length, reusedAfter: 0 };
       return prev.scan;
     }
-    const lines = splitLines(text);
+    const lines = lfLines ?? splitLines(text);
     const n = effectiveLineCount(lines);
     const instructions: ScanInstruction[] = [];
     let cursor = newCursor();

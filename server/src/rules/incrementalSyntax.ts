@@ -182,9 +182,10 @@ export class IncrementalSyntaxValidator {
   lastRun = { full: false, reparsedItems: 0, cachedItems: 0, variableItems: 0, unchanged: false };
 
   /** Same result as `validateSyntax(text, lineCount)` (and throws when it would). */
-  validate(text: string, lineCount: number): StrataDiagnostic[] {
+  /** `lfLines`: the text split at LF, when the caller has it (a text without CR or byte-order mark). */
+  validate(text: string, lineCount: number, lfLines?: string[]): StrataDiagnostic[] {
     try {
-      const problems = this.run(text);
+      const problems = this.run(text, lfLines);
       if (problems === UNCHANGED && this.lastAnswer?.lineCount === lineCount) return this.lastAnswer.diagnostics;
       if (problems === UNCHANGED) throw new Error('no previous answer'); // (cannot happen: a run that reuses has one)
       if (problems) {
@@ -206,7 +207,7 @@ export class IncrementalSyntaxValidator {
    * they are those of the previous run: every item at the same place with the same facts and problems as before (a
    * keystroke that changes no diagnostic, the usual case), so `assemble` would give the same list again.
    */
-  private run(text: string): Problem[] | null | typeof UNCHANGED {
+  private run(text: string, lfLines?: string[]): Problem[] | null | typeof UNCHANGED {
     const document = TextDocument.create('', '', 0, text);
     const parser = new Parser() as unknown as ParserInternals;
     parser.document = document;
@@ -221,7 +222,7 @@ export class IncrementalSyntaxValidator {
     // has one; other texts: lines with their terminators. (Appending the terminators made a new string per line per
     // run, which every comparison below then had to flatten.)
     const lfOnly = text.indexOf('\r') < 0;
-    const lines = lfOnly ? text.split('\n') : linesWithTerminators(text);
+    const lines = lfOnly ? lfLines ?? text.split('\n') : linesWithTerminators(text);
     const head = escape + '\u0000' + (directives.length > 0 ? text.slice(0, document.offsetAt({ line: directives.length, character: 0 })) : '');
     const mainStart = directives.length > 0 ? document.offsetAt({ line: directives.length, character: 0 }) : text.charCodeAt(0) === 0xfeff ? 1 : 0;
 

@@ -78,7 +78,7 @@ export function buildStages(scan: DockerfileScan): { stages: StageInfo[]; global
   const byName = new Map<string, number>();
   for (const ins of scan.instructions) {
     if (ins.upper === 'FROM') {
-      const args = ins.rest.split(/\s+/).filter(Boolean);
+      const args = fromArgs(ins);
       const name = args.length >= 3 && args[1].toLowerCase() === 'as' ? args[2].toLowerCase() : '';
       const base = args[0] ?? '';
       const baseStage = byName.get(base.toLowerCase()) ?? null;
@@ -91,6 +91,21 @@ export function buildStages(scan: DockerfileScan): { stages: StageInfo[]; global
     }
   }
   return { stages, globalArgs };
+}
+
+/**
+ * Each RUN's parsed script (under a POSIX shell), per scan instruction: it depends on the instruction's own lines and
+ * the escape character only, and the incremental scan hands unchanged instructions back as the same objects (never
+ * mutated), so a keystroke elsewhere neither joins its lines nor looks its script up again. Rules never change it.
+ */
+const scripts = new WeakMap<ScanInstruction, { escape: string; script: ShellScript | null }>();
+
+/** FROM's words (`image [AS name]`), per scan instruction. */
+const fromWords = new WeakMap<ScanInstruction, string[]>();
+function fromArgs(ins: ScanInstruction): string[] {
+  let args = fromWords.get(ins);
+  if (!args) fromWords.set(ins, args = ins.rest.split(/\s+/).filter(Boolean));
+  return args;
 }
 
 export function createRuleContext(scan: DockerfileScan, context: ContextReader | undefined, report: (f: Finding) => void, dockerfilePath = 'Dockerfile'): RuleContext {
@@ -106,12 +121,12 @@ export function createRuleContext(scan: DockerfileScan, context: ContextReader |
       if (ins.upper === 'RUN' && !posix) nonPosix.add(ins);
     }
   }
-  const shells = new Map<ScanInstruction, ShellScript | null>();
   const shell = (ins: ScanInstruction): ShellScript | null => {
-    if (ins.upper !== 'RUN') return null;
-    if (shells.has(ins)) return shells.get(ins)!;
+    if (ins.upper !== 'RUN' || nonPosix.has(ins)) return null;
+    const kept = scripts.get(ins);
+    if (kept && kept.escape === scan.escape) return kept.script;
     let result: ShellScript | null = null;
-    if (!nonPosix.has(ins)) {
+    {
       const json = parseJsonArgs(ins.rest);
       if (json) {
         // ["sh", "-c", "script"] is a script; any other exec form is one command.
@@ -129,7 +144,7 @@ export function createRuleContext(scan: DockerfileScan, context: ContextReader |
         }
       }
     }
-    shells.set(ins, result);
+    scripts.set(ins, { escape: scan.escape, script: result });
     return result;
   };
   return {
