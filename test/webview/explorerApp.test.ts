@@ -194,6 +194,37 @@ describe('layer explorer in Chromium (dive fixture)', () => {
     assert.equal(sel?.path, 'root', 'Left goes to the parent directory');
   });
 
+  it('a double-click opens a file even when the list re-renders between the press and release of its second click', async () => {
+    // Every click selects a row and re-renders the list on the next frame. A render that took the rows out of the
+    // document and put them back, even the unchanged ones, made Chromium drop the click whose press landed before it
+    // and whose release after it — no click, no double-click, the file did not open (a CI run saw this as a timeout).
+    // Here the list is asked to render (a scroll event) when the second press lands, and renders before the release.
+    await x.page.click('.preview-head button[title="Close preview"]').catch(() => undefined);
+    await x.page.focus('.tree');
+    // a regular file's row (its type icon is `codicon-file`) that is not selected yet
+    const file = await x.page.$$eval('.tree .row:not(.selected)', (rows) => rows
+      .find((r) => r.querySelector('.type.codicon-file') && (r as HTMLElement).dataset.path?.includes('/'))?.getAttribute('data-path') ?? null);
+    assert.ok(file, 'a file row to open');
+    const box = (await x.page.locator(`.tree .row[data-path="${file}"]`).boundingBox())!;
+    await x.page.evaluate(() => {
+      const onPress = (e: MouseEvent) => {
+        if (e.detail !== 2) return;
+        document.removeEventListener('mousedown', onPress, true);
+        document.querySelector('.tree')!.dispatchEvent(new Event('scroll'));
+      };
+      document.addEventListener('mousedown', onPress, true);
+    });
+    await x.page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await x.page.mouse.down();
+    await x.page.mouse.up();
+    await x.page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+    await x.page.mouse.down({ clickCount: 2 });
+    await x.page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+    await x.page.mouse.up({ clickCount: 2 });
+    await x.page.waitForFunction((p) => document.querySelector('.preview-path')?.textContent === p
+      && !document.querySelector('.preview')?.hasAttribute('hidden'), file, { timeout: 5_000 });
+  });
+
   it('summary tab: size, efficiency, wasted bytes, top wasted files with the layers that wrote/hid them', async () => {
     await x.page.click('button[data-tab="summary"]');
     await x.page.waitForSelector('table.wasted');

@@ -133,7 +133,7 @@ export class FileTree {
     this.fetchMissing(win.first, win.last);
     // Rows whose entry, expansion and selection did not change keep their element (scrolling re-creates only the
     // rows that came into view).
-    const frag = document.createDocumentFragment();
+    const rows: HTMLDivElement[] = [];
     const next = new Map<number, CachedRow>();
     for (let i = win.first; i <= win.last; i++) {
       const row = this.model.rowAt(i);
@@ -142,12 +142,19 @@ export class FileTree {
       const expanded = row.kind === 'entry' && row.expanded;
       const selected = i === this.selected;
       const old = this.rowCache.get(i);
-      const elem = old && old.key === key && key !== undefined && old.expanded === expanded && old.selected === selected ? old.el : this.rowElement(row, i);
+      let elem: HTMLDivElement;
+      if (old && old.key === key && key !== undefined && old.expanded === expanded) {
+        // The same element, its selection marked in place (a click selects the row it lands on).
+        elem = old.el;
+        if (old.selected !== selected) markSelected(elem, selected);
+      } else {
+        elem = this.rowElement(row, i);
+      }
       next.set(i, { key, expanded, selected, el: elem });
-      frag.append(elem);
+      rows.push(elem);
     }
     this.rowCache = next;
-    this.rowsLayer.replaceChildren(frag);
+    placeRows(this.rowsLayer, rows);
     this.rowsLayer.style.transform = `translateY(${win.first * ROW_HEIGHT}px)`;
     this.model.evict(win.first, win.last);
     clearTimeout(this.renderedTimer);
@@ -199,10 +206,7 @@ export class FileTree {
     div.setAttribute('role', 'treeitem');
     div.setAttribute('aria-level', String(row.depth + 1));
     div.style.paddingLeft = `${4 + row.depth * 14}px`;
-    if (index === this.selected) {
-      div.classList.add('selected');
-      div.setAttribute('aria-selected', 'true');
-    }
+    if (index === this.selected) markSelected(div, true);
     if (row.kind === 'loading') {
       div.classList.add('placeholder');
       div.append(icon('loading', 'codicon-modifier-spin'), el('span', 'name', 'Loading…'));
@@ -325,4 +329,27 @@ export function rowBadges(e: DirectoryEntry): string[] {
   if (e.opaque && e.kind !== 'opaque') out.push('opaque');
   if (e.wasted && e.kind !== 'deleted') out.push('wasted');
   return out;
+}
+
+function markSelected(row: HTMLElement, selected: boolean): void {
+  row.classList.toggle('selected', selected);
+  if (selected) row.setAttribute('aria-selected', 'true');
+  else row.removeAttribute('aria-selected');
+}
+
+/**
+ * Makes `rows` (in order) the children of `layer` without taking out the ones already there: the rows kept from the
+ * previous render stay attached. A row detached and attached again, even for an instant, loses the click being made
+ * on it — Chromium sends no click, and so no double-click, when the element that got the mouse press left the
+ * document before the release — and every click selects a row and re-renders the list.
+ */
+function placeRows(layer: HTMLElement, rows: readonly HTMLElement[]): void {
+  const wanted = new Set<Element>(rows);
+  for (const child of Array.from(layer.children)) if (!wanted.has(child)) child.remove();
+  // The rows kept are in the same order as before (both renders list rows by index), so only new ones are inserted.
+  let at = layer.firstElementChild;
+  for (const row of rows) {
+    if (at === row) at = at.nextElementSibling;
+    else layer.insertBefore(row, at);
+  }
 }
