@@ -173,21 +173,24 @@ export class IncrementalSyntaxValidator {
   private textIds = new Map<string, number>();
   private nextTextId = 0;
   /**
-   * Problems of recently edited instructions by text, then escape and column (see `run`). The text alone is the outer
-   * key: its hash is computed once (for `textIds`) and kept by the string, where a key made by concatenation would be
-   * hashed again, all of it, on every lookup.
+   * Recently edited instructions (their facts and problems, see `CachedItem`) by text, then escape and column (see
+   * `run`). The text alone is the outer key: its hash is computed once (for `textIds`) and kept by the string, where a
+   * key made by concatenation would be hashed again, all of it, on every lookup.
    */
   private readonly itemCache = new Map<string, Map<string, CachedItem>>();
   /** Statistics of the last run, for tests and the benchmark. */
   lastRun = { full: false, reparsedItems: 0, cachedItems: 0, variableItems: 0, unchanged: false };
 
-  /** Same result as `validateSyntax(text, lineCount)` (and throws when it would). */
-  /** `lfLines`: the text split at LF, when the caller has it (a text without CR or byte-order mark). */
+  /**
+   * Same result as `validateSyntax(text, lineCount)` (and throws when it would). `lfLines`: the text split at LF, when
+   * the caller has it (a text without CR or byte-order mark).
+   */
   validate(text: string, lineCount: number, lfLines?: string[]): StrataDiagnostic[] {
     try {
       const problems = this.run(text, lfLines);
       if (problems === UNCHANGED && this.lastAnswer?.lineCount === lineCount) return this.lastAnswer.diagnostics;
-      if (problems === UNCHANGED) throw new Error('no previous answer'); // (cannot happen: a run that reuses has one)
+      // (Cannot happen: a run that finds nothing changed follows one that answered. If it did, the full validation.)
+      if (problems === UNCHANGED) throw new Error('no previous answer');
       if (problems) {
         const diagnostics = toStrataSyntax(problems, lineCount);
         this.lastAnswer = { lineCount, diagnostics };
