@@ -33,7 +33,7 @@
  *                                STRATA_BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=DIR' profiles our server, per thread)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -47,7 +47,7 @@ import {
   type ProtocolConnection,
   type PublishDiagnosticsParams,
 } from 'vscode-languageserver-protocol/node';
-import { statCpuMs } from '../test/support/threadCpu';
+import { statCpuMs, threadCpuNs } from '../test/support/threadCpu';
 
 const ROOT = process.env.STRATA_ROOT ?? path.resolve(__dirname, '../..');
 const CORPUS = path.resolve(ROOT, '../shared/corpus/dockerfiles');
@@ -245,20 +245,6 @@ async function warmUp(client: Client, workspace: string, all: { file: string; te
     await diagnosticLatency(client, uri, text, 12);
     await client.conn.sendNotification('textDocument/didClose', { textDocument: { uri } });
   }
-}
-
-/** CPU time (ns) of each thread of `pid` so far, by "name/tid" (Linux schedstat: finer than stat's 10 ms ticks). */
-function threadCpuNs(pid: number): Map<string, number> {
-  const out = new Map<string, number>();
-  try {
-    for (const tid of readdirSync(`/proc/${pid}/task`)) {
-      try {
-        const comm = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
-        out.set(`${comm}/${tid}`, Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]));
-      } catch { /* the thread ended */ }
-    }
-  } catch { /* the process ended */ }
-  return out;
 }
 
 /** Opens `uri` with `text`, types `edits` keystrokes into it (which restore the text) and times each one's diagnostics. */

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /**
  * CPU time (ms) used so far by the main thread of process `pid` (Linux /proc; the thread whose id is the pid).
@@ -26,4 +26,18 @@ export async function measure<R>(pid: number, f: () => Promise<R>): Promise<{ re
   const t0 = performance.now();
   const result = await f();
   return { result, wallMs: performance.now() - t0, cpuMs: mainThreadCpuMs(pid) - cpu0 };
+}
+
+/** CPU time (ns) of each thread of `pid` so far, by "name/tid" (Linux schedstat: finer than stat's 10 ms ticks). */
+export function threadCpuNs(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        const comm = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+        out.set(`${comm}/${tid}`, Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]));
+      } catch { /* the thread ended */ }
+    }
+  } catch { /* the process ended */ }
+  return out;
 }

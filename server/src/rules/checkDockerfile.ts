@@ -46,25 +46,27 @@ export function checkDockerfile(text: string, options: CheckOptions = {}): Strat
  * edit touched, with the same results as these.
  */
 export interface CheckParts {
-  /** dockerfile-utils' syntax validation. */
-  syntax(text: string, lineCount: number): StrataDiagnostic[];
-  scan(text: string): DockerfileScan;
+  /** dockerfile-utils' syntax validation. `lfLines`: the text split at LF, given for text without CR or byte-order mark. */
+  syntax(text: string, lineCount: number, lfLines: string[] | undefined): StrataDiagnostic[];
+  scan(text: string, lfLines: string[] | undefined): DockerfileScan;
   buildkit(scan: DockerfileScan, options: BuildkitCheckOptions): BuildkitResult;
 }
 
-export const FULL_CHECK: CheckParts = { syntax: validateSyntax, scan: scanDockerfile, buildkit: runBuildkitChecks };
+export const FULL_CHECK: CheckParts = { syntax: (text, lineCount) => validateSyntax(text, lineCount), scan: scanDockerfile, buildkit: runBuildkitChecks };
 
 /** `checkDockerfile` with the syntax validation, the scan and BuildKit's checks supplied by the caller. */
 export function checkDockerfileWith(text: string, options: CheckOptions, parts: CheckParts): StrataDiagnosticWithFix[] {
-  const lineCount = countLines(text);
+  // The text split once, for the scan and the syntax validation (most texts have LF line ends only).
+  const lfLines = text.indexOf('\r') < 0 && text.charCodeAt(0) !== 0xfeff ? text.split('\n') : undefined;
+  const lineCount = lfLines ? lfLines.length : countLines(text);
   const out: StrataDiagnosticWithFix[] = [];
   const guard = <T>(rule: string, fn: () => T, fallback: T): T => {
     try { return fn(); } catch (e) { options.onRuleError?.(rule, e); return fallback; }
   };
 
-  out.push(...guard('syntax', () => parts.syntax(text, lineCount), []));
+  out.push(...guard('syntax', () => parts.syntax(text, lineCount, lfLines), []));
 
-  const scan = guard('scan', () => parts.scan(text), null);
+  const scan = guard('scan', () => parts.scan(text, lfLines), null);
   if (!scan) return out;
   const insAt = instructionIndex(scan);
   const config = options.config ?? EMPTY_CONFIG;

@@ -54,6 +54,23 @@ export interface DockerfileScan {
   instructions: ScanInstruction[];
 }
 
+/**
+ * `compute(ins, escape)`, kept per scan instruction. Exact because scan results are never mutated and the incremental
+ * scan hands unchanged instructions back as the same objects, so work that depends on one instruction alone is not
+ * redone on every keystroke elsewhere in the file; the escape character is part of the key. Callers must not change
+ * what they get.
+ */
+export function perInstruction<T>(compute: (ins: ScanInstruction, escape: string) => T): (ins: ScanInstruction, escape: string) => T {
+  const kept = new WeakMap<ScanInstruction, { escape: string; value: T }>();
+  return (ins, escape) => {
+    const hit = kept.get(ins);
+    if (hit !== undefined && hit.escape === escape) return hit.value;
+    const value = compute(ins, escape);
+    kept.set(ins, { escape, value });
+    return value;
+  };
+}
+
 const DIRECTIVE_RE = /^([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$/;
 const VALID_DIRECTIVES = new Set(['syntax', 'escape', 'check']);
 const HEREDOC_CMDS = new Set(['add', 'copy', 'run']);
@@ -108,9 +125,13 @@ export function continuationAt(line: string, escape: number): number {
   return j - 1;
 }
 
-export function scanDockerfile(text: string): DockerfileScan {
-  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  const lines = splitLines(text);
+/** `lfLines`: the text split at LF, when the caller has it (a text without CR or byte-order mark). */
+export function scanDockerfile(text: string, lfLines?: string[]): DockerfileScan {
+  if (text.charCodeAt(0) === 0xfeff) {
+    text = text.slice(1);
+    lfLines = undefined;
+  }
+  const lines = lfLines ?? splitLines(text);
   const cursor = newCursor();
   const instructions: ScanInstruction[] = [];
   scanFrom(lines, effectiveLineCount(lines), 0, cursor, instructions);

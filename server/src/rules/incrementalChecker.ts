@@ -17,11 +17,9 @@ export class IncrementalChecker {
   private readonly syntax = new IncrementalSyntaxValidator();
   private readonly scanner = new IncrementalScanner();
   private readonly buildkit = new BuildkitCheckMemo();
-  /** The text's lines split once for the scan and the syntax validation (LF-only text without a byte-order mark). */
-  private lines: string[] | undefined;
   private readonly parts: CheckParts = {
-    syntax: (t, lineCount) => this.syntax.validate(t, lineCount, this.lines),
-    scan: (t) => this.scanner.scan(t, this.lines),
+    syntax: (t, lineCount, lfLines) => this.syntax.validate(t, lineCount, lfLines),
+    scan: (t, lfLines) => this.scanner.scan(t, lfLines),
     buildkit: (scan, options) => this.buildkit.run(scan, options),
   };
 
@@ -32,12 +30,7 @@ export class IncrementalChecker {
   }
 
   check(text: string, options: CheckOptions = {}): StrataDiagnosticWithFix[] {
-    this.lines = text.indexOf('\r') < 0 && text.charCodeAt(0) !== 0xfeff ? text.split('\n') : undefined;
-    try {
-      return checkDockerfileWith(text, options, this.parts);
-    } finally {
-      this.lines = undefined;
-    }
+    return checkDockerfileWith(text, options, this.parts);
   }
 
   /** What the last check re-did (for tests and the benchmark). */

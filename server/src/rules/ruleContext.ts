@@ -3,7 +3,7 @@
  * (parsed at most once per check, lazily, memoised across checks), the build context reader, and `report`.
  */
 import type { DockerfileScan, ScanInstruction } from './dockerfileScan';
-import { parseWords, parseJsonArgs } from './dockerfileScan';
+import { parseWords, parseJsonArgs, perInstruction } from './dockerfileScan';
 import { parseShell, runScriptText, type ShellScript, type ShellCommand } from './shellScript';
 import type { Severity } from './strataDiagnostic';
 
@@ -78,7 +78,7 @@ export function buildStages(scan: DockerfileScan): { stages: StageInfo[]; global
   const byName = new Map<string, number>();
   for (const ins of scan.instructions) {
     if (ins.upper === 'FROM') {
-      const args = fromArgs(ins);
+      const args = fromArgs(ins, scan.escape);
       const name = args.length >= 3 && args[1].toLowerCase() === 'as' ? args[2].toLowerCase() : '';
       const base = args[0] ?? '';
       const baseStage = byName.get(base.toLowerCase()) ?? null;
@@ -100,13 +100,8 @@ export function buildStages(scan: DockerfileScan): { stages: StageInfo[]; global
  */
 const scripts = new WeakMap<ScanInstruction, { escape: string; script: ShellScript | null }>();
 
-/** FROM's words (`image [AS name]`), per scan instruction. */
-const fromWords = new WeakMap<ScanInstruction, string[]>();
-function fromArgs(ins: ScanInstruction): string[] {
-  let args = fromWords.get(ins);
-  if (!args) fromWords.set(ins, args = ins.rest.split(/\s+/).filter(Boolean));
-  return args;
-}
+/** FROM's words (`image [AS name]`). */
+const fromArgs = perInstruction((ins) => ins.rest.split(/\s+/).filter(Boolean));
 
 export function createRuleContext(scan: DockerfileScan, context: ContextReader | undefined, report: (f: Finding) => void, dockerfilePath = 'Dockerfile'): RuleContext {
   const { stages, globalArgs } = buildStages(scan);
@@ -162,30 +157,17 @@ export function createRuleContext(scan: DockerfileScan, context: ContextReader |
   };
 }
 
-/**
- * An instruction's arguments as words: the exec form's strings, else BuildKit's shell words (quotes kept). Kept per
- * instruction: the incremental scan hands unchanged instructions back as the same objects (never mutated), so the
- * rules that read them do not split every instruction again on every keystroke. Callers must not change the array.
- */
-const argumentWordsOf = new WeakMap<ScanInstruction, { escape: string; words: readonly string[] }>();
-export function argumentWords(ins: ScanInstruction, escape: string): readonly string[] {
-  const hit = argumentWordsOf.get(ins);
-  if (hit && hit.escape === escape) return hit.words;
-  const words = parseJsonArgs(ins.rest) ?? parseWords(ins.rest, escape);
-  argumentWordsOf.set(ins, { escape, words });
-  return words;
-}
+/** An instruction's arguments as words: the exec form's strings, else BuildKit's shell words (quotes kept). */
+export const argumentWords: (ins: ScanInstruction, escape: string) => readonly string[] =
+  perInstruction((ins, escape) => parseJsonArgs(ins.rest) ?? parseWords(ins.rest, escape));
 
-/** Per SHELL instruction: the incremental scan hands unchanged instructions back as the same objects, never mutated. */
-const posixShells = new WeakMap<ScanInstruction, boolean>();
+/** Whether a SHELL's executable is a POSIX shell (its words split with `\\`, whatever the file's escape). */
+const posixShell = perInstruction((ins) => {
+  const exe = parseJsonArgs(ins.rest)?.[0] ?? parseWords(ins.rest, '\\')[0] ?? '';
+  return POSIX_SHELLS.test(exe);
+});
 function isPosixShell(ins: ScanInstruction): boolean {
-  let posix = posixShells.get(ins);
-  if (posix === undefined) {
-    const json = parseJsonArgs(ins.rest);
-    const exe = json?.[0] ?? parseWords(ins.rest, '\\')[0] ?? '';
-    posixShells.set(ins, posix = POSIX_SHELLS.test(exe));
-  }
-  return posix;
+  return posixShell(ins, '\\');
 }
 
 /** A finding covering an instruction's first line from its keyword to the end of the line. */

@@ -5,7 +5,7 @@
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { checkDockerfile } from '../../../server/src/rules/checkDockerfile';
-import { continuationAt, scanDockerfile, splitLines } from '../../../server/src/rules/dockerfileScan';
+import { continuationAt, perInstruction, scanDockerfile, splitLines } from '../../../server/src/rules/dockerfileScan';
 import { rng } from '../../fuzz/corpusMutator';
 import { crlf } from '../../support/paths';
 
@@ -60,4 +60,16 @@ describe('comment and blank lines with Unicode whitespace', () => {
     scan('RUN a \\\n\u2028\u00a0\n  b\n'), ['RUN 0-2 "a   b" true []']));
   it('the same with CRLF', () => assert.deepEqual(
     scan(crlf('RUN a \\\n\u3000\n  b\n')), ['RUN 0-2 "a   b" true []']));
+});
+
+describe('perInstruction', () => {
+  it('computes once per instruction object and escape, again for another instruction or escape', () => {
+    const calls: string[] = [];
+    const words = perInstruction((ins, escape) => { calls.push(`${ins.upper} ${escape}`); return ins.rest.split(' '); });
+    const [from, run] = scanDockerfile('FROM a\nRUN b c\n').instructions;
+    assert.equal(words(run, '\\'), words(run, '\\'));
+    words(from, '\\');
+    words(run, '`');
+    assert.deepEqual(calls, ['RUN \\', 'FROM \\', 'RUN `']);
+  });
 });

@@ -5,7 +5,7 @@
  * (InvalidBaseImagePlatform) or the build itself. Base images from a registry are assumed to define only PATH.
  */
 import type { DockerfileScan, ScanInstruction } from '../dockerfileScan';
-import { parseJsonArgs, parseWords, parseDirectiveLine } from '../dockerfileScan';
+import { parseJsonArgs, parseWords, parseDirectiveLine, perInstruction } from '../dockerfileScan';
 import { BK, BUILDKIT_RULE_BY_NAME } from './buildkitRules';
 import { processWord, suggest, type VarEnv } from '../wordExpansion';
 import { DockerIgnore, cleanPath } from '../../cache/dockerignore';
@@ -170,12 +170,7 @@ export function parseNameVal(rest: string, escape: string): KeyValue[] | 'error'
 }
 
 /** ENV/LABEL key-values are parsed while validating the instructions and again in the stage dispatch: once is enough. */
-const nameVals = new WeakMap<ScanInstruction, KeyValue[] | 'error'>();
-function nameValOf(ins: ScanInstruction, escape: string): KeyValue[] | 'error' {
-  let r = nameVals.get(ins);
-  if (r === undefined) nameVals.set(ins, r = parseNameVal(ins.rest, escape));
-  return r;
-}
+const nameValOf = perInstruction((ins, escape) => parseNameVal(ins.rest, escape));
 
 interface ArgDef { key: string; value: string | null }
 

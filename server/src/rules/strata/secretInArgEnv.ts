@@ -1,6 +1,6 @@
 import type { StrataRule } from '../ruleContext';
 import { atInstruction } from '../ruleContext';
-import { parseWords, type ScanInstruction } from '../dockerfileScan';
+import { parseWords, perInstruction } from '../dockerfileScan';
 
 /** Value shapes of real credentials (provider prefixes, PEM keys, JWTs, URLs with a password). */
 const SECRET_VALUES: [RegExp, string][] = [
@@ -25,14 +25,10 @@ function keyValues(rest: string, escape: string): { key: string; value: string }
 }
 
 /**
- * The keys of an ARG/ENV whose values look like credentials, with what they look like. Kept per instruction (the
- * incremental scan hands unchanged instructions back as the same objects): a dozen regular expressions per value
- * need not run again on every keystroke elsewhere in the file.
+ * The keys of an ARG/ENV whose values look like credentials, with what they look like (per instruction: a dozen
+ * regular expressions per value need not run again on every keystroke elsewhere in the file).
  */
-const found = new WeakMap<ScanInstruction, { escape: string; secrets: [string, string][] }>();
-function secretsIn(ins: ScanInstruction, escape: string): [string, string][] {
-  const hit = found.get(ins);
-  if (hit && hit.escape === escape) return hit.secrets;
+const secretsIn = perInstruction((ins, escape) => {
   const secrets: [string, string][] = [];
   for (const { key, value } of keyValues(ins.rest, escape)) {
     const v = value.replace(/^["']|["']$/g, '');
@@ -40,9 +36,8 @@ function secretsIn(ins: ScanInstruction, escape: string): [string, string][] {
     const shape = SECRET_VALUES.find(([re]) => re.test(v));
     if (shape) secrets.push([key, shape[1]]);
   }
-  found.set(ins, { escape, secrets });
   return secrets;
-}
+});
 
 export const secretInArgEnv: StrataRule = {
   id: 'security/secret-in-arg-env',

@@ -1,6 +1,6 @@
 import type { StrataRule, StageInfo } from '../ruleContext';
 import { atInstruction } from '../ruleContext';
-import { parseWords, type ScanInstruction } from '../dockerfileScan';
+import { parseWords, perInstruction } from '../dockerfileScan';
 import { dependencyInstall, aptInstall, baseName, subcommand } from '../packageCommands';
 import { effectiveArgv } from '../ruleContext';
 
@@ -9,20 +9,10 @@ const VOLATILE = /(^|_)(BUILD_?DATE|BUILD_?TIME|BUILD_?TIMESTAMP|TIMESTAMP|DATE|
 /** Package installs: expensive, and they never read a commit SHA or a build date (a compiler step might, through the env). */
 const INSTALLERS: Record<string, string[]> = { apk: ['add'], yum: ['install'], dnf: ['install'], microdnf: ['install'], zypper: ['install', 'in'], pip: ['install'], pip3: ['install'], npm: ['install', 'ci', 'i'], gem: ['install'] };
 
-/**
- * The per-build names an ARG declares or an ENV refers to. Kept per instruction (the incremental scan hands unchanged
- * instructions back as the same objects), so they are not split and matched again on every keystroke elsewhere.
- */
-const namesOf = new WeakMap<ScanInstruction, { escape: string; names: readonly string[] }>();
-function volatileNames(ins: ScanInstruction, escape: string): readonly string[] {
-  const hit = namesOf.get(ins);
-  if (hit && hit.escape === escape) return hit.names;
-  const names = ins.upper === 'ARG'
-    ? parseWords(ins.rest, escape).map((w) => w.split('=')[0]).filter((n) => VOLATILE.test(n))
-    : [...ins.rest.matchAll(/\$\{?([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1]).filter((n) => VOLATILE.test(n));
-  namesOf.set(ins, { escape, names });
-  return names;
-}
+/** The per-build names an ARG declares or an ENV refers to (per instruction). */
+const volatileNames = perInstruction((ins, escape): readonly string[] => (ins.upper === 'ARG'
+  ? parseWords(ins.rest, escape).map((w) => w.split('=')[0]).filter((n) => VOLATILE.test(n))
+  : [...ins.rest.matchAll(/\$\{?([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1]).filter((n) => VOLATILE.test(n))));
 
 export const volatileEarly: StrataRule = {
   id: 'cache/volatile-early',
