@@ -8,8 +8,8 @@
  * - didChange → publishDiagnostics: one-character edits as a user types: on line after line (spread over the file), a
  *   three-letter word typed into the instruction's arguments one key at a time, then deleted with three backspaces;
  *   measured twice per server: on the fresh server, then (the headline figures) after the same editing session in
- *   other corpus documents for every server (STRATA_BENCH_WARMUP=N documents, default 24: a server in an editor runs
- *   for hours, and the baseline parse runs warm in this process);
+ *   other corpus documents for every server (STRATA_BENCH_WARMUP=N documents, default 100: a server in an editor runs
+ *   for hours, and the baseline parse runs warm in this process; the warm-up's p50 by quarter is printed);
  *   p50 and p99 (nearest rank: with 60 edits p99 is the slowest edit), for our dist/server.js
  *   and for dockerfile-language-server-nodejs 0.15.0 (devDependency) over stdio, in a temporary workspace that has
  *   .strata.json, .hadolint.yaml and .dockerignore; ratios to the bare parse and to the peer, plus each server's
@@ -235,16 +235,33 @@ function keystrokes(text: string, count: number): { line: number; character: num
  * the corpus, never the measured text) are opened, typed in (12 keystrokes each, as above) and closed. A language
  * server runs for hours in an editor; without this the figure is mostly V8 compiling the server's code for the first
  * time, while the baseline parse it is divided by runs warm in this process.
+ *
+ * 100 documents (1,200 keystrokes, a few minutes of typing): until the seventh session this was 24, which turned out
+ * to end in the middle of V8's tier-up — both servers were slower after 50 documents than after 24 (the optimising
+ * compiler's work falls there), and only from about 100 on did the figures settle (docs/architecture/lsp.md,
+ * "Warm-up"). The bench prints the session's p50 by quarter, so every run shows whether it had settled.
  */
-const WARMUP = Number(process.env.STRATA_BENCH_WARMUP ?? 24);
-async function warmUp(client: Client, workspace: string, all: { file: string; text: string }[], measured: string): Promise<void> {
+const WARMUP = Number(process.env.STRATA_BENCH_WARMUP ?? 100);
+async function warmUp(client: Client, workspace: string, all: { file: string; text: string }[], measured: string): Promise<number[][]> {
   const docs = all.filter((d) => d.text !== measured && d.text.length < 20_000);
+  const times: number[][] = [];
   for (let i = 0; i < WARMUP && docs.length; i++) {
     const { text } = docs[(i * 97) % docs.length];
     const uri = pathToFileURL(path.join(workspace, `warm-${i}`, 'Dockerfile')).href;
-    await diagnosticLatency(client, uri, text, 12);
+    times.push((await diagnosticLatency(client, uri, text, 12)).times);
     await client.conn.sendNotification('textDocument/didClose', { textDocument: { uri } });
   }
+  return times;
+}
+
+/** The warm-up's keystroke latencies, p50 per quarter of its documents (ms): settled when the last ones agree. */
+function warmUpQuarters(times: number[][]): string {
+  const quarters: string[] = [];
+  for (let q = 0; q < 4; q++) {
+    const part = times.slice(Math.floor((q * times.length) / 4), Math.floor(((q + 1) * times.length) / 4)).flat();
+    if (part.length) quarters.push(quantile(part, 0.5).toFixed(1));
+  }
+  return quarters.join(' / ');
 }
 
 /** Opens `uri` with `text`, types `edits` keystrokes into it (which restore the text) and times each one's diagnostics. */
@@ -338,7 +355,7 @@ async function main(): Promise<void> {
   for (const { name, text } of texts) {
     const load0 = os.loadavg()[0];
     const parseSamples = bareParseSamples(text);
-    const results: { name: string; threads: string; reference: boolean; p50: number; p99: number; coldP50: number; coldP99: number; tokens: number; cpuPerEdit: number; processCpuPerEdit: number; traces: string[]; allTraces: string[]; floor: number; client: Client }[] = [];
+    const results: { name: string; threads: string; warm: string; reference: boolean; p50: number; p99: number; coldP50: number; coldP99: number; tokens: number; cpuPerEdit: number; processCpuPerEdit: number; traces: string[]; allTraces: string[]; floor: number; client: Client }[] = [];
     for (const s of servers) {
       const client = new Client(s.name, s.command, s.env);
       await client.start(pathToFileURL(workspace).href);
@@ -346,7 +363,7 @@ async function main(): Promise<void> {
       // first the fresh server (the same keystrokes), then the same again after an editing session elsewhere
       const cold = await diagnosticLatency(client, uri, text);
       await client.conn.sendNotification('textDocument/didClose', { textDocument: { uri } });
-      await warmUp(client, workspace, all, text);
+      const warm = await warmUp(client, workspace, all, text);
       // The server writes a run's trace right after its publish: one request's round trip makes sure the warm-up's
       // last trace is in the file before the measured run's traces are counted from here.
       await client.timedRequest('strata/bench/noSuchMethod', {}, 2000);
@@ -359,7 +376,7 @@ async function main(): Promise<void> {
       for (let i = 0; i < 50; i++) floorSamples.push(await client.timedRequest('strata/bench/noSuchMethod', {}, 2000));
       const measured = client.traces.slice(traces1, traces1 + times.length + 1);
       results.push({
-        name: s.name, threads, reference: !!s.reference, p50: quantile(times, 0.5), p99: quantile(times, 0.99), coldP50: quantile(cold.times, 0.5), coldP99: quantile(cold.times, 0.99),
+        name: s.name, threads, warm: warmUpQuarters(warm), reference: !!s.reference, p50: quantile(times, 0.5), p99: quantile(times, 0.99), coldP50: quantile(cold.times, 0.5), coldP99: quantile(cold.times, 0.99),
         tokens, cpuPerEdit, processCpuPerEdit, traces: measured.slice(1), allTraces: measured.map((t, i) => traceLine(client, t, i === 0 ? undefined : times[i - 1])), floor: quantile(floorSamples, 0.5), client,
       });
       client.stop();
@@ -378,6 +395,7 @@ async function main(): Promise<void> {
       console.log(`  ${r.name.padEnd(34)} didChange→diagnostics p50 ${r.p50.toFixed(1)} ms = ${(r.p50 / parse).toFixed(2)}× parse, p99 ${r.p99.toFixed(1)} ms = ${(r.p99 / parse).toFixed(2)}× parse${vsPeer}; `
         + `CPU per edit ${r.processCpuPerEdit.toFixed(1)} ms (main thread ${r.cpuPerEdit.toFixed(1)}); semantic tokens ${Number.isFinite(r.tokens) ? `${r.tokens.toFixed(1)} ms = ${(r.tokens / parse).toFixed(2)}× parse` : 'not answered within 10 s'}`);
       console.log(`  ${''.padEnd(34)} fresh server (its first ${EDITS} keystrokes, before the warm-up): p50 ${r.coldP50.toFixed(1)} ms = ${(r.coldP50 / parse).toFixed(2)}× parse, p99 ${r.coldP99.toFixed(1)} ms`);
+      console.log(`  ${''.padEnd(34)} warm-up (${WARMUP} other documents × 12 keystrokes): p50 by quarter ${r.warm} ms`);
       if (r.traces.length) console.log(`  ${''.padEnd(34)} where a run goes (medians): ${traceSummary(r.client, r.traces)}`);
       if (process.env.STRATA_BENCH_TRACES === '1') for (const t of r.allTraces) console.log(`    ${t}`);
       if (process.env.STRATA_BENCH_THREADS === '1') console.log(`  ${''.padEnd(34)} CPU per edit by thread (µs, comm/tid; the first is the main thread): ${r.threads}`);

@@ -34,7 +34,7 @@ export class IncrementalChecker {
   }
 
   /** What the last check re-did (for tests and the benchmark). */
-  get lastRun(): { full: boolean; reparsedItems: number; cachedItems: number; variableItems: number; unchanged: boolean } {
+  get lastRun(): { full: boolean; reparsedItems: number; cachedItems: number; variableItems: number; unchanged: boolean; wordEdit: boolean } {
     return this.syntax.lastRun;
   }
 }

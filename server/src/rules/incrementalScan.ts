@@ -11,8 +11,10 @@
  * - once the re-scan ends an instruction at a line after which the new text equals the old text's tail, and the old
  *   scan ended an instruction at the same place in that tail, everything after scans as before, shifted by the
  *   number of lines the edit added or removed.
- * An edit at or before the line that ended the directives re-scans everything (directives change every line's
- * meaning). test/server/rules/incrementalScan.test.ts compares with a full scan after random edits.
+ * An edit at or before the line that ended the directives re-scans from the top with fresh directives (they can
+ * change the escape character), and still stops where the rest is unchanged and scanned with the same escape
+ * character (a comment typed on the first line re-scans the first instruction). test/server/rules/incrementalScan.test.ts
+ * compares with a full scan after random edits.
  */
 import {
   effectiveLineCount, newCursor, scanFrom, splitLines,
@@ -58,29 +60,32 @@ export class IncrementalScanner {
       while (a < common && lines[a] === oldLines[a]) a++;
       let b = 0;
       while (b < common - a && lines[lines.length - 1 - b] === oldLines[oldLines.length - 1 - b]) b++;
+      const olds = old.instructions;
+      // An edit at or before the line that ended the directives: from the top, with fresh directives.
       if (a > prev!.directivesEnd) {
-        const olds = old.instructions;
         while (reusedBefore < olds.length - 1 && olds[reusedBefore]!.endLine < Math.min(a, n)) reusedBefore++;
         if (reusedBefore > 0) {
           for (let k = 0; k < reusedBefore; k++) instructions.push(olds[k]!);
           from = olds[reusedBefore - 1]!.endLine + 1;
           cursor = resumeCursor(old, prev!);
         }
-        const delta = lines.length - oldLines.length;
-        const tailStart = lines.length - b; // first line of the unchanged tail
-        const stop = (next: number): boolean => {
-          if (next < tailStart || next >= n || !cursor.directivesDone || cursor.escape !== old.escape) return false;
-          const m = instructionEndingAt(olds, next - 1 - delta);
-          if (m < 0) return false;
-          tail = olds.slice(m + 1).map((ins) => shifted(ins, delta));
-          return true;
-        };
-        scanFrom(lines, n, from, cursor, instructions, stop);
-        const rescanned = instructions.length - reusedBefore;
-        instructions.push(...tail);
-        this.lastRun = { full: false, rescanned, reusedBefore, reusedAfter: tail.length };
-        return this.remember({ text, lines, escape: cursor.escape, directives: cursor.directives, instructions }, cursor);
       }
+      const delta = lines.length - oldLines.length;
+      const tailStart = lines.length - b; // first line of the unchanged tail
+      // Past the directives, an instruction depends on its own lines, the comments right before it and the escape
+      // character only (every old instruction was scanned past them too: its first line ended them at the latest).
+      const stop = (next: number): boolean => {
+        if (next < tailStart || next >= n || !cursor.directivesDone || cursor.escape !== old.escape) return false;
+        const m = instructionEndingAt(olds, next - 1 - delta);
+        if (m < 0) return false;
+        tail = olds.slice(m + 1).map((ins) => shifted(ins, delta));
+        return true;
+      };
+      scanFrom(lines, n, from, cursor, instructions, stop);
+      const rescanned = instructions.length - reusedBefore;
+      instructions.push(...tail);
+      this.lastRun = { full: false, rescanned, reusedBefore, reusedAfter: tail.length };
+      return this.remember({ text, lines, escape: cursor.escape, directives: cursor.directives, instructions }, cursor);
     }
     scanFrom(lines, n, 0, cursor, instructions);
     this.lastRun = { full: true, rescanned: instructions.length, reusedBefore: 0, reusedAfter: 0 };

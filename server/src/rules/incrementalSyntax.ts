@@ -17,6 +17,8 @@
  * - The few whole-file checks (directives, no FROM, duplicate stage names, multiple HEALTHCHECK/CMD/ENTRYPOINT per
  *   stage, `# dockerfile-utils: ignore`) run on per-item facts kept from the parse, through the validator's own methods.
  * - Cached problems are stored relative to their item's first line and shifted when lines move.
+ * - A letter typed or deleted in a shell-form RUN's script (one line, same line count) is swapped into the item
+ *   without parsing when runWordEdit.ts shows that dockerfile-ast and dockerfile-utils would make the same of it.
  *
  * Anything this cannot reproduce cheaply falls back to the full validation: a stage name that `defuseStageNames`
  * would rewrite, or an exception anywhere (then the full run decides what happens: it throws or answers).
@@ -30,6 +32,7 @@ import { Validator } from 'dockerfile-utils/lib/dockerValidator';
 import { ValidationCode } from 'dockerfile-utils';
 import type { StrataDiagnostic } from './strataDiagnostic';
 import { newSyntaxValidator, stageNameNeedsDefusing, toStrataSyntax, validateSyntax } from './syntaxValidation';
+import { keepsRunItem, runItemTextQualifies, type RunBody } from './runWordEdit';
 
 type Range = Diagnostic['range'];
 /** A dockerfile-utils problem: a Diagnostic plus the line of the instruction it is about (null: not tied to one). */
@@ -77,6 +80,8 @@ interface InstructionFacts {
   needsDefusing: boolean;
   /** Resolves a variable (FROM/EXPOSE/STOPSIGNAL/ONBUILD with `$`): validated with its ARG/ENV context. */
   variableItem: boolean;
+  /** A shell-form RUN without heredoc: where its arguments start (it can take a word edit unparsed: runWordEdit.ts). */
+  runBody: RunBody | null;
 }
 
 interface Item {
@@ -179,7 +184,7 @@ export class IncrementalSyntaxValidator {
    */
   private readonly itemCache = new Map<string, Map<string, CachedItem>>();
   /** Statistics of the last run, for tests and the benchmark. */
-  lastRun = { full: false, reparsedItems: 0, cachedItems: 0, variableItems: 0, unchanged: false };
+  lastRun = { full: false, reparsedItems: 0, cachedItems: 0, variableItems: 0, unchanged: false, wordEdit: false };
 
   /**
    * Same result as `validateSyntax(text, lineCount)` (and throws when it would). `lfLines`: the text split at LF, when
@@ -201,7 +206,7 @@ export class IncrementalSyntaxValidator {
     }
     this.state = undefined;
     this.lastAnswer = undefined;
-    this.lastRun = { full: true, reparsedItems: -1, cachedItems: 0, variableItems: -1, unchanged: false };
+    this.lastRun = { full: true, reparsedItems: -1, cachedItems: 0, variableItems: -1, unchanged: false, wordEdit: false };
     return validateSyntax(text, lineCount);
   }
 
@@ -244,6 +249,7 @@ export class IncrementalSyntaxValidator {
     let replaced: Item[] = [];
     let delta = 0;
     let from = mainStart;
+    let wordEdit = false;
     if (old) {
       const oldLines = old.lines;
       let p = 0;
@@ -256,32 +262,47 @@ export class IncrementalSyntaxValidator {
       // Items that end before the first changed line parse the same (an item never looks past its own end).
       let f = 0;
       while (f < old.items.length && old.items[f].endLine < p) f++;
-      for (let k = 0; k < f; k++) newItems.push(old.items[k]);
-      if (f > 0) from = document.offsetAt({ line: old.items[f - 1].endLine + 1, character: 0 });
-      const tailStartNew = lines.length - q;
-      const oldStartAt = new Map<number, number>();
-      for (let k = f; k < old.items.length; k++) oldStartAt.set(old.items[k].startLine, k);
-      // An instruction that starts where an old one did, on the same lines, may have a text seen before (a backspace
-      // after a key, an undo): then it is that cached item, not parsed again. Exact: an item that did not run to the
-      // end of its text ended at its last line's break, having read nothing after it, so the same characters at the
-      // same column parse the same (with the same escape); the cache holds what its parse and validation gave.
-      const cached = delta !== 0 ? undefined : (startLine: number, column: number): CachedItem | undefined => {
-        const k = oldStartAt.get(startLine);
-        if (k === undefined || old.items[k].column !== column || old.items[k].comment) return undefined;
-        const endLine = old.items[k].endLine;
-        const candidate = text.slice(document.offsetAt({ line: startLine, character: 0 }), document.offsetAt({ line: endLine + 1, character: 0 }));
-        const entry = this.itemCache.get(candidate)?.get(escape + column);
-        return entry && !entry.atEnd ? entry : undefined;
-      };
-      this.parseItems(parser, region, text, from, document, newItems, fresh, (startLine, column) => {
-        if (startLine < tailStartNew) return false;
-        const k = oldStartAt.get(startLine - delta);
-        // Same column too: the old item may have started after a byte-order mark that is now an ordinary character.
-        if (k === undefined || old.items[k].column !== column) return false;
-        reuseTail = old.items.slice(k);
-        return true;
-      }, cached);
-      replaced = old.items.slice(f, old.items.length - reuseTail.length);
+      const edited = old.items[f];
+      if (delta === 0 && p + q === lines.length - 1 && edited && edited.startLine <= p && !edited.comment && !edited.atEnd
+        && !edited.volatile && edited.facts?.runBody && keepsRunItem(oldLines[p], lines[p], p - edited.startLine, edited.facts.runBody, escape)) {
+        // One line of a RUN script edited inside its words: the item parses and validates as before (runWordEdit.ts).
+        const itemLines = lines.slice(edited.startLine, edited.endLine + 1);
+        const itemText = lfOnly ? itemLines.join('\n') + '\n' : itemLines.join('');
+        let textId = this.textIds.get(itemText);
+        if (textId === undefined) this.textIds.set(itemText, textId = this.nextTextId++);
+        newItems.push(...old.items);
+        newItems[f] = newItem(edited.startLine, edited.endLine, edited.column, itemText, false, edited.ignoreLines, textId, false,
+          edited.facts, edited.problems, edited.triggerProblems, false, edited.contextKey);
+        replaced = [edited];
+        wordEdit = true;
+      } else {
+        for (let k = 0; k < f; k++) newItems.push(old.items[k]);
+        if (f > 0) from = document.offsetAt({ line: old.items[f - 1].endLine + 1, character: 0 });
+        const tailStartNew = lines.length - q;
+        const oldStartAt = new Map<number, number>();
+        for (let k = f; k < old.items.length; k++) oldStartAt.set(old.items[k].startLine, k);
+        // An instruction that starts where an old one did, on the same lines, may have a text seen before (a backspace
+        // after a key, an undo): then it is that cached item, not parsed again. Exact: an item that did not run to the
+        // end of its text ended at its last line's break, having read nothing after it, so the same characters at the
+        // same column parse the same (with the same escape); the cache holds what its parse and validation gave.
+        const cached = delta !== 0 ? undefined : (startLine: number, column: number): CachedItem | undefined => {
+          const k = oldStartAt.get(startLine);
+          if (k === undefined || old.items[k].column !== column || old.items[k].comment) return undefined;
+          const endLine = old.items[k].endLine;
+          const candidate = text.slice(document.offsetAt({ line: startLine, character: 0 }), document.offsetAt({ line: endLine + 1, character: 0 }));
+          const entry = this.itemCache.get(candidate)?.get(escape + column);
+          return entry && !entry.atEnd ? entry : undefined;
+        };
+        this.parseItems(parser, region, text, from, document, newItems, fresh, (startLine, column) => {
+          if (startLine < tailStartNew) return false;
+          const k = oldStartAt.get(startLine - delta);
+          // Same column too: the old item may have started after a byte-order mark that is now an ordinary character.
+          if (k === undefined || old.items[k].column !== column) return false;
+          reuseTail = old.items.slice(k);
+          return true;
+        }, cached);
+        replaced = old.items.slice(f, old.items.length - reuseTail.length);
+      }
     } else {
       this.parseItems(parser, region, text, from, document, newItems, fresh, () => false);
     }
@@ -289,7 +310,7 @@ export class IncrementalSyntaxValidator {
       newItems.push(delta === 0 ? it : newItem(it.startLine + delta, it.endLine + delta, it.column, it.text, it.comment, it.ignoreLines, it.textId,
         it.atEnd, it.facts, it.problems, it.triggerProblems, it.volatile, it.contextKey));
     }
-    this.lastRun = { full: !old, reparsedItems: fresh.size, cachedItems: this.lastRun.cachedItems, variableItems: 0, unchanged: false };
+    this.lastRun = { full: !old, reparsedItems: fresh.size, cachedItems: wordEdit ? 0 : this.lastRun.cachedItems, variableItems: 0, unchanged: false, wordEdit };
 
     // Items whose problems depend on the whole document (see Item.volatile) are re-parsed like edited ones.
     if (old) {
@@ -471,10 +492,19 @@ function instructionFacts(ins: Instruction, item: Item): InstructionFacts {
     const trigger = ins instanceof Onbuild ? ins.getTriggerInstruction() : null;
     variableItem = VARIABLE_KEYWORDS.has(keyword) || (!!trigger && VARIABLE_KEYWORDS.has(trigger.getKeyword()));
   }
+  let runBody: RunBody | null = null;
+  if (keyword === 'RUN' && runItemTextQualifies(item.text)) {
+    const r = ins.getArgumentsRange();
+    // (exec form: dockerfile-utils' single-quoted JSON check reads the whole argument text)
+    const document = (ins as unknown as { document: TextDocument }).document;
+    if (r && document.getText().charAt(document.offsetAt(r.start)) !== '[') {
+      runBody = { line: r.start.line - item.startLine, character: r.start.character };
+    }
+  }
   return {
     keyword, isFrom, isArg: ins instanceof Arg, isCmd: ins instanceof Cmd, isEntrypoint: ins instanceof Entrypoint,
     isHealthcheck: ins instanceof Healthcheck, isEnv: ins instanceof Env,
-    instructionRange: rel(ins.getInstructionRange()), buildStage, buildStageRange, needsDefusing, variableItem,
+    instructionRange: rel(ins.getInstructionRange()), buildStage, buildStageRange, needsDefusing, variableItem, runBody,
   };
 }
 
@@ -516,7 +546,8 @@ function sameRange(a: Range | null, b: Range | null): boolean {
 function sameFacts(a: InstructionFacts, b: InstructionFacts): boolean {
   return a.keyword === b.keyword && a.isFrom === b.isFrom && a.isArg === b.isArg && a.isCmd === b.isCmd && a.isEntrypoint === b.isEntrypoint
     && a.isHealthcheck === b.isHealthcheck && a.isEnv === b.isEnv && a.buildStage === b.buildStage && a.needsDefusing === b.needsDefusing
-    && a.variableItem === b.variableItem && sameRange(a.instructionRange, b.instructionRange) && sameRange(a.buildStageRange, b.buildStageRange);
+    && a.variableItem === b.variableItem && sameRange(a.instructionRange, b.instructionRange) && sameRange(a.buildStageRange, b.buildStageRange)
+    && (a.runBody === b.runBody || (!!a.runBody && !!b.runBody && a.runBody.line === b.runBody.line && a.runBody.character === b.runBody.character));
 }
 
 /** Problems compared as `assemble` and `toStrataSyntax` read them (JSON: a handful of small objects, most often none). */

@@ -181,8 +181,32 @@ for (const [eol, fix] of [['LF', (s: string) => s], ['CRLF', crlf]] as const) {
     };
     const RUN3 = 'FROM a\nRUN echo one \\\n  two \\\n  three\nEXPOSE abc\n';
     it('a keystroke undone in a continued instruction takes it from the item cache, not parsed again', () => {
-      const run = session(fix(RUN3), fix(RUN3.replace('two', 'twox')), fix(RUN3));
-      assert.deepEqual([run.reparsedItems, run.cachedItems, run.unchanged], [0, 1, true]);
+      // (`;` is no word character: not a word edit, see below)
+      const run = session(fix(RUN3), fix(RUN3.replace('two', 'two;')), fix(RUN3));
+      assert.deepEqual([run.reparsedItems, run.cachedItems, run.unchanged, run.wordEdit], [0, 1, true, false]);
+    });
+    it('a letter typed in a RUN script, and deleted, parses nothing (word edit)', () => {
+      for (const [typed, word] of [['twox', 'in a word'], ['xtwo', 'at a word\'s start'], ['tw', 'a letter deleted']]) {
+        const run = session(fix(RUN3), fix(RUN3.replace('two', typed)));
+        assert.deepEqual([run.reparsedItems, run.cachedItems, run.unchanged, run.wordEdit], [0, 0, true, true], word);
+      }
+    });
+    it('edits a RUN word edit must not take: keyword, flags, a word made or removed, comment and continuation lines', () => {
+      const notWordEdits: [string, string][] = [
+        ['FROM a\nRUN echo one\n', 'FROM a\nRUNx echo one\n'],
+        ['FROM a\nRUN --mount=type=cache,target=/x echo one\n', 'FROM a\nRUN x--mount=type=cache,target=/x echo one\n'],
+        ['FROM a\nRUN echo one two\n', 'FROM a\nRUN echo one x two\n'],
+        ['FROM a\nRUN echo one \\\n  two \\\n  three\n', 'FROM a\nRUN echo one \\\n  two \\x\n  three\n'],
+        ['FROM a\nRUN echo one \\\n  #two \\\n  three\n', 'FROM a\nRUN echo one \\\n  #twox \\\n  three\n'],
+        ['FROM a\nRUN echo one \\\n  two \\\n  three\n', 'FROM a\nRUN echo one \\\n  x#two \\\n  three\n'],
+        ['FROM a\nRUN echo \\ x\\\n  two\n', 'FROM a\nRUN echo \\ xy\\\n  two\n'],
+        ['FROM a\nRUN cat <<EOF\nhi\nEOF\n', 'FROM a\nRUN cat <<EOFx\nhi\nEOF\n'],
+        ["FROM a\nRUN ['echo', 'one']\n", "FROM a\nRUN ['echo', 'onex']\n"],
+        ['FROM a\nRUN echo one\n  two\n', 'FROM a\nRUN echo one\n  twox\n'],
+      ];
+      for (const [before, after] of notWordEdits) {
+        assert.equal(session(fix(before), fix(after)).wordEdit, false, JSON.stringify(after));
+      }
     });
     it('a keystroke that changes no syntax problem hands back the previous answer; one that does, a new one', () => {
       assert.equal(session(fix(RUN3), fix(RUN3.replace('two', 'twox'))).unchanged, true);

@@ -78,6 +78,21 @@ describe('IncrementalScanner', () => {
     assert.ok(scanner.lastRun.rescanned <= 3, JSON.stringify(scanner.lastRun));
   });
 
+  for (const [eol, fix] of [['LF', (s: string) => s], ['CRLF', crlf]] as const) {
+    it(`a comment typed on the first line re-scans the first instruction only; a directive typed there, what it changes (${eol})`, () => {
+      const body = Array.from({ length: 50 }, (_, i) => `RUN echo ${i} \\\n  && true`).join('\n');
+      const text = fix(`#\nFROM alpine\n${body}\n`);
+      const scanner = new IncrementalScanner();
+      scanner.scan(text);
+      assertSame(scanner, fix(`#a\nFROM alpine\n${body}\n`), 'a letter in the first line\'s comment');
+      assert.deepEqual(scanner.lastRun, { full: false, rescanned: 1, reusedBefore: 0, reusedAfter: 50 });
+      // `# escape=\`` as the first line: every continuation now ends at the first line break, nothing is reused
+      assertSame(scanner, fix(`# escape=\`\nFROM alpine\n${body}\n`), 'an escape directive');
+      assert.equal(scanner.lastRun.reusedAfter, 0);
+      assertSame(scanner, fix(`#\nFROM alpine\n${body}\n`), 'the directive removed');
+    });
+  }
+
   it('edge cases: directives, an open continuation or heredoc at the end, BOM, same text', () => {
     const cases: [string, string][] = [
       ['# escape=`\nFROM a\nRUN echo `\n  hi\n', 'FROM a\nRUN echo `\n  hi\n'],
