@@ -254,12 +254,17 @@ async function warmUp(client: Client, workspace: string, all: { file: string; te
   return times;
 }
 
-/** The warm-up's keystroke latencies, p50 per quarter of its documents (ms): settled when the last ones agree. */
+/** Milliseconds as printed: two decimals below 10 ms (a median-file keystroke is a few tenths), else one. */
+function msText(v: number): string {
+  return Math.abs(v) < 10 ? v.toFixed(2) : v.toFixed(1);
+}
+
+/** The warm-up's keystroke latencies, p50 per quarter of its documents (ms): other texts than the measured one, so only the trend says whether V8 is done compiling. */
 function warmUpQuarters(times: number[][]): string {
   const quarters: string[] = [];
   for (let q = 0; q < 4; q++) {
     const part = times.slice(Math.floor((q * times.length) / 4), Math.floor(((q + 1) * times.length) / 4)).flat();
-    if (part.length) quarters.push(quantile(part, 0.5).toFixed(1));
+    if (part.length) quarters.push(msText(quantile(part, 0.5)));
   }
   return quarters.join(' / ');
 }
@@ -392,14 +397,14 @@ async function main(): Promise<void> {
         continue;
       }
       const vsPeer = r === peer ? '' : ` (${(r.p50 / peer.p50).toFixed(2)}× / ${(r.p99 / peer.p99).toFixed(2)}× the peer's)`;
-      console.log(`  ${r.name.padEnd(34)} didChange→diagnostics p50 ${r.p50.toFixed(1)} ms = ${(r.p50 / parse).toFixed(2)}× parse, p99 ${r.p99.toFixed(1)} ms = ${(r.p99 / parse).toFixed(2)}× parse${vsPeer}; `
+      console.log(`  ${r.name.padEnd(34)} didChange→diagnostics p50 ${msText(r.p50)} ms = ${(r.p50 / parse).toFixed(2)}× parse, p99 ${msText(r.p99)} ms = ${(r.p99 / parse).toFixed(2)}× parse${vsPeer}; `
         + `CPU per edit ${r.processCpuPerEdit.toFixed(1)} ms (main thread ${r.cpuPerEdit.toFixed(1)}); semantic tokens ${Number.isFinite(r.tokens) ? `${r.tokens.toFixed(1)} ms = ${(r.tokens / parse).toFixed(2)}× parse` : 'not answered within 10 s'}`);
-      console.log(`  ${''.padEnd(34)} fresh server (its first ${EDITS} keystrokes, before the warm-up): p50 ${r.coldP50.toFixed(1)} ms = ${(r.coldP50 / parse).toFixed(2)}× parse, p99 ${r.coldP99.toFixed(1)} ms`);
+      console.log(`  ${''.padEnd(34)} fresh server (its first ${EDITS} keystrokes, before the warm-up): p50 ${msText(r.coldP50)} ms = ${(r.coldP50 / parse).toFixed(2)}× parse, p99 ${msText(r.coldP99)} ms`);
       console.log(`  ${''.padEnd(34)} warm-up (${WARMUP} other documents × 12 keystrokes): p50 by quarter ${r.warm} ms`);
       if (r.traces.length) console.log(`  ${''.padEnd(34)} where a run goes (medians): ${traceSummary(r.client, r.traces)}`);
       if (process.env.STRATA_BENCH_TRACES === '1') for (const t of r.allTraces) console.log(`    ${t}`);
       if (process.env.STRATA_BENCH_THREADS === '1') console.log(`  ${''.padEnd(34)} CPU per edit by thread (µs, comm/tid; the first is the main thread): ${r.threads}`);
-      console.log(`  ${''.padEnd(34)} transport floor (unknown-method round trip) p50 ${r.floor.toFixed(2)} ms = ${(r.floor / parse).toFixed(2)}× parse; diagnostics p50 above the floor ${(r.p50 - r.floor).toFixed(1)} ms = ${((r.p50 - r.floor) / parse).toFixed(2)}× parse`);
+      console.log(`  ${''.padEnd(34)} transport floor (unknown-method round trip) p50 ${r.floor.toFixed(2)} ms = ${(r.floor / parse).toFixed(2)}× parse; diagnostics p50 above the floor ${msText(r.p50 - r.floor)} ms = ${((r.p50 - r.floor) / parse).toFixed(2)}× parse`);
     }
   }
   rmSync(workspace, { recursive: true, force: true });

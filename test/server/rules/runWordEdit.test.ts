@@ -150,7 +150,8 @@ describe('IncrementalSyntaxValidator with word edits', () => {
       const r = rng(0x5eed + name.length);
       let wordEdits = 0;
       let checks = 0;
-      const bases = [...HOSTILE.map((h) => `FROM a\n${h}EXPOSE abc\n`), ...CORPUS_FILES];
+      // (one with a RUN before the first FROM: a context item of the variable items after it)
+      const bases = [...HOSTILE.map((h) => `FROM a\n${h}EXPOSE abc\n`), 'RUN echo pre \\\n  two\nARG P=80\nFROM $B\nEXPOSE $P abc\n', ...CORPUS_FILES];
       for (let round = 0; round < SCALE; round++) {
         for (const base of bases) {
           const validator = new IncrementalSyntaxValidator();
