@@ -47,12 +47,14 @@ export function keepsRunItem(oldLine: string, newLine: string, rel: number, body
   if (rel < body.line || (rel === body.line && a <= body.character)) return false;
   if (a === 0 || !isWordRun(oldLine, a, oldLine.length - b) || !isWordRun(newLine, a, newLine.length - b)) return false;
   const left = oldLine.charCodeAt(a - 1);
-  const right = newLine.charCodeAt(newLine.length - b);
   if (!isWordChar(left)) {
     if (left !== SPACE && left !== TAB) return false;
     // At a word's start: the word goes on after the edit (no word made or removed), with a character that cannot make
     // it a flag (`Run.getFlags`), and the line has something that is not blank after the edit, in the part both share.
-    if (b === 0 || isSeparator(right) || right === DASH) return false;
+    // (b > 0 first: a read past the end would cost the optimised code of this function a deoptimisation.)
+    if (b === 0) return false;
+    const right = newLine.charCodeAt(newLine.length - b);
+    if (isSeparator(right) || right === DASH) return false;
     if (newLine.slice(newLine.length - b).trim() === '') return false;
   }
   // (After a letter: both lines hold it, and each ends either in the shared part or in a letter, not continued.)
@@ -73,7 +75,7 @@ function isWordChar(c: number): boolean {
 }
 
 function isSeparator(c: number): boolean {
-  return c === SPACE || c === TAB || c === 10 || c === 13 || Number.isNaN(c);
+  return c === SPACE || c === TAB || c === 10 || c === 13;
 }
 
 function isWordRun(s: string, from: number, to: number): boolean {
@@ -96,7 +98,7 @@ function isCommentLine(line: string, escape: string): boolean {
 
 /** An escape character followed by a space or tab and then more than whitespace on the line. */
 function hasInnerEscapeSpace(line: string, escape: string): boolean {
-  for (let i = line.indexOf(escape); i >= 0; i = line.indexOf(escape, i + 1)) {
+  for (let i = line.indexOf(escape); i >= 0 && i + 1 < line.length; i = line.indexOf(escape, i + 1)) {
     const next = line.charCodeAt(i + 1);
     if ((next === SPACE || next === TAB) && line.slice(i + 1).trim() !== '') return true;
   }
