@@ -13,8 +13,8 @@
  *   number of lines the edit added or removed.
  * An edit at or before the line that ended the directives re-scans from the top with fresh directives (they can
  * change the escape character), and still stops where the rest is unchanged and scanned with the same escape
- * character (a comment typed on the first line re-scans the first instruction). test/server/rules/incrementalScan.test.ts
- * compares with a full scan after random edits.
+ * character (a comment typed on the first line re-scans the first instruction).
+ * test/server/rules/incrementalScan.test.ts compares with a full scan after random edits.
  */
 import {
   effectiveLineCount, newCursor, scanFrom, splitLines,
