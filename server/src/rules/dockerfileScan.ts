@@ -55,21 +55,24 @@ export interface DockerfileScan {
 }
 
 /**
- * `compute(ins, escape)`, kept per scan instruction. Exact because scan results are never mutated and the incremental
- * scan hands unchanged instructions back as the same objects, so work that depends on one instruction alone is not
- * redone on every keystroke elsewhere in the file; the escape character is part of the key. Callers must not change
- * what they get.
+ * `compute(ins, escape, lines)`, kept per scan instruction. Exact because scan results are never mutated and the
+ * incremental scan hands unchanged instructions back as the same objects, so work that depends on one instruction alone
+ * is not redone on every keystroke elsewhere in the file; the escape character is part of the key. `lines` (the scan's
+ * lines, for work that reads the instruction's own lines) is not: an instruction object is reused only where its lines
+ * are unchanged, and one that moved is a new object. Callers must not change what they get.
  */
-export function perInstruction<T>(compute: (ins: ScanInstruction, escape: string) => T): (ins: ScanInstruction, escape: string) => T {
+export function perInstruction<T>(compute: (ins: ScanInstruction, escape: string, lines: readonly string[]) => T):
+  (ins: ScanInstruction, escape: string, lines?: readonly string[]) => T {
   const kept = new WeakMap<ScanInstruction, { escape: string; value: T }>();
-  return (ins, escape) => {
+  return (ins, escape, lines = NO_LINES) => {
     const hit = kept.get(ins);
     if (hit !== undefined && hit.escape === escape) return hit.value;
-    const value = compute(ins, escape);
+    const value = compute(ins, escape, lines);
     kept.set(ins, { escape, value });
     return value;
   };
 }
+const NO_LINES: readonly string[] = [];
 
 const DIRECTIVE_RE = /^([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$/;
 const VALID_DIRECTIVES = new Set(['syntax', 'escape', 'check']);

@@ -250,6 +250,7 @@ export class IncrementalSyntaxValidator {
     let delta = 0;
     let from = mainStart;
     let wordEdit = false;
+    let cachedItems = 0;
     if (old) {
       const oldLines = old.lines;
       let p = 0;
@@ -293,7 +294,7 @@ export class IncrementalSyntaxValidator {
           const entry = this.itemCache.get(candidate)?.get(escape + column);
           return entry && !entry.atEnd ? entry : undefined;
         };
-        this.parseItems(parser, region, text, from, document, newItems, fresh, (startLine, column) => {
+        cachedItems = this.parseItems(parser, region, text, from, document, newItems, fresh, (startLine, column) => {
           if (startLine < tailStartNew) return false;
           const k = oldStartAt.get(startLine - delta);
           // Same column too: the old item may have started after a byte-order mark that is now an ordinary character.
@@ -310,7 +311,7 @@ export class IncrementalSyntaxValidator {
       newItems.push(delta === 0 ? it : newItem(it.startLine + delta, it.endLine + delta, it.column, it.text, it.comment, it.ignoreLines, it.textId,
         it.atEnd, it.facts, it.problems, it.triggerProblems, it.volatile, it.contextKey));
     }
-    this.lastRun = { full: !old, reparsedItems: fresh.size, cachedItems: wordEdit ? 0 : this.lastRun.cachedItems, variableItems: 0, unchanged: false, wordEdit };
+    this.lastRun = { full: !old, reparsedItems: fresh.size, cachedItems, variableItems: 0, unchanged: false, wordEdit };
 
     // Items whose problems depend on the whole document (see Item.volatile) are re-parsed like edited ones.
     if (old) {
@@ -381,25 +382,26 @@ export class IncrementalSyntaxValidator {
 
   /**
    * The parse loop of `Parser.parse` from `offset`, one item at a time, until `converged(line, column)` says an item
-   * starting there is known already (then the caller reuses the old items from there on).
+   * starting there is known already (then the caller reuses the old items from there on). Returns how many items it
+   * took from the item cache (`cached`) instead of parsing them.
    */
   private parseItems(parser: ParserInternals, dockerfile: DockerfileImpl, text: string, offset: number, document: TextDocument,
     out: Item[], fresh: Map<Item, Instruction>, converged: (startLine: number, column: number) => boolean,
-    cached?: (startLine: number, column: number) => CachedItem | undefined): void {
-    this.lastRun.cachedItems = 0;
+    cached?: (startLine: number, column: number) => CachedItem | undefined): number {
+    let hits = 0;
     for (let i = offset; i < text.length; i++) {
       const c = text.charAt(i);
       if (c === ' ' || c === '\t' || c === '\r' || c === '\n') continue;
       const startLine = document.positionAt(i).line;
       const lineStart = document.offsetAt({ line: startLine, character: 0 });
-      if (converged(startLine, i - lineStart)) return;
+      if (converged(startLine, i - lineStart)) return hits;
       const hit = c === '#' ? undefined : cached?.(startLine, i - lineStart);
       if (hit) {
         let textId = this.textIds.get(hit.text);
         if (textId === undefined) this.textIds.set(hit.text, textId = this.nextTextId++);
         out.push(newItem(startLine, startLine + hit.lines, i - lineStart, hit.text, false, hit.ignoreLines, textId, false,
           hit.facts, hit.problems, hit.triggerProblems));
-        this.lastRun.cachedItems++;
+        hits++;
         // on the last character of the item's last line break; the loop goes on after it
         i = document.offsetAt({ line: startLine + hit.lines + 1, character: 0 }) - 1;
         continue;
@@ -421,6 +423,7 @@ export class IncrementalSyntaxValidator {
       out.push(item);
       i = end;
     }
+    return hits;
   }
 
   /**

@@ -94,11 +94,26 @@ export function buildStages(scan: DockerfileScan): { stages: StageInfo[]; global
 }
 
 /**
- * Each RUN's parsed script (under a POSIX shell), per scan instruction: it depends on the instruction's own lines and
- * the escape character only, and the incremental scan hands unchanged instructions back as the same objects (never
- * mutated), so a keystroke elsewhere neither joins its lines nor looks its script up again. Rules never change it.
+ * Each RUN's parsed script (under a POSIX shell; whether the stage's shell is one is decided per check): it depends on
+ * the instruction's own lines and the escape character only, so a keystroke elsewhere neither joins its lines nor
+ * parses its script again. Rules never change it.
  */
-const scripts = new WeakMap<ScanInstruction, { escape: string; script: ShellScript | null }>();
+const runScript = perInstruction((ins, escape, lines): ShellScript | null => {
+  const json = parseJsonArgs(ins.rest);
+  if (json) {
+    // ["sh", "-c", "script"] is a script; any other exec form is one command.
+    if (json.length >= 3 && POSIX_SHELLS.test(json[0]) && json[1] === '-c') {
+      const parsed = parseShell(json[2], ins.startLine);
+      return { ...parsed, commands: parsed.commands.map((c) => ({ ...c, line: ins.startLine, column: ins.column })) };
+    }
+    if (json.length === 0) return null;
+    return { commands: [{ argv: json, line: ins.startLine, column: ins.column, pipeIndex: 0, pipeLength: 1, pipedFrom: [], inSubshell: false, assigns: [] }], hasPipe: false, firstPipeLine: -1, parseError: null };
+  }
+  const src = runScriptText(ins, lines, escape);
+  if (!src) return null;
+  const parsed = parseShell(src.text, src.firstLine);
+  return parsed.parseError ? null : parsed;
+});
 
 /** FROM's words (`image [AS name]`). */
 const fromArgs = perInstruction((ins) => ins.rest.split(/\s+/).filter(Boolean));
@@ -116,32 +131,8 @@ export function createRuleContext(scan: DockerfileScan, context: ContextReader |
       if (ins.upper === 'RUN' && !posix) nonPosix.add(ins);
     }
   }
-  const shell = (ins: ScanInstruction): ShellScript | null => {
-    if (ins.upper !== 'RUN' || nonPosix.has(ins)) return null;
-    const kept = scripts.get(ins);
-    if (kept && kept.escape === scan.escape) return kept.script;
-    let result: ShellScript | null = null;
-    {
-      const json = parseJsonArgs(ins.rest);
-      if (json) {
-        // ["sh", "-c", "script"] is a script; any other exec form is one command.
-        if (json.length >= 3 && POSIX_SHELLS.test(json[0]) && json[1] === '-c') {
-          const parsed = parseShell(json[2], ins.startLine);
-          result = { ...parsed, commands: parsed.commands.map((c) => ({ ...c, line: ins.startLine, column: ins.column })) };
-        } else if (json.length > 0) {
-          result = { commands: [{ argv: json, line: ins.startLine, column: ins.column, pipeIndex: 0, pipeLength: 1, pipedFrom: [], inSubshell: false, assigns: [] }], hasPipe: false, firstPipeLine: -1, parseError: null };
-        }
-      } else {
-        const src = runScriptText(ins, scan.lines, scan.escape);
-        if (src) {
-          const parsed = parseShell(src.text, src.firstLine);
-          result = parsed.parseError ? null : parsed;
-        }
-      }
-    }
-    scripts.set(ins, { escape: scan.escape, script: result });
-    return result;
-  };
+  const shell = (ins: ScanInstruction): ShellScript | null =>
+    (ins.upper !== 'RUN' || nonPosix.has(ins) ? null : runScript(ins, scan.escape, scan.lines));
   return {
     scan,
     stages,

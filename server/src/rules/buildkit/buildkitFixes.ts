@@ -3,7 +3,7 @@
  * MaintainerDeprecated (→ LABEL), JSONArgsRecommended (→ exec form, when the command uses no shell syntax),
  * LegacyKeyValueFormat (`ENV a b` → `ENV a=b`). Single-line instructions only.
  */
-import type { DockerfileScan, ScanInstruction } from '../dockerfileScan';
+import { perInstruction, type DockerfileScan, type ScanInstruction } from '../dockerfileScan';
 import type { RuleFix } from '../ruleContext';
 
 function replaceLine(ins: ScanInstruction, line: string, start: number, end: number, text: string, title: string): RuleFix {
@@ -16,12 +16,11 @@ function replaceLine(ins: ScanInstruction, line: string, start: number, end: num
  * hands unchanged instructions back as the same objects (never mutated), so a finding an edit did not touch keeps its
  * fix without the regular expressions below running again on every keystroke. Callers never mutate a fix.
  */
-const fixes = new WeakMap<ScanInstruction, Map<string, RuleFix | undefined>>();
+const fixesOf = perInstruction((): Map<string, RuleFix | undefined> => new Map());
 
 export function buildkitFix(rule: string, ins: ScanInstruction | undefined, scan: DockerfileScan): RuleFix | undefined {
   if (!ins) return undefined;
-  let byRule = fixes.get(ins);
-  if (!byRule) fixes.set(ins, byRule = new Map());
+  const byRule = fixesOf(ins, scan.escape);
   if (byRule.has(rule)) return byRule.get(rule);
   const fix = computeFix(rule, ins, scan);
   byRule.set(rule, fix);
